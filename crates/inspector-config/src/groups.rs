@@ -1,0 +1,142 @@
+//! Typed option groups with upstream's names and defaults.
+//!
+//! Only the groups the database layer needs live here so far; each struct
+//! lists its defaults once, in the `DEFAULTS` table that interpolation sees too.
+
+use crate::error::Result;
+use crate::sources::ConfigSources;
+
+/// `[database]`: oslo.db options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseOptions {
+    /// SQLAlchemy database URL; default `sqlite:///ironic_inspector.sqlite`.
+    pub connection: String,
+    /// Connections kept open in the pool; oslo default 5.
+    pub max_pool_size: u32,
+    /// Extra connections allowed beyond `max_pool_size`; oslo default 50.
+    pub max_overflow: u32,
+    /// Seconds to wait for a free connection; unset means 30.
+    pub pool_timeout: u64,
+    /// Seconds after which a connection is replaced; oslo default 3600.
+    pub connection_recycle_time: u64,
+    /// Connection attempts at start-up; -1 means forever; oslo default 10.
+    pub max_retries: i64,
+    /// Seconds between start-up connection attempts; oslo default 10.
+    pub retry_interval: u64,
+    /// Whether SQLite syncs to disk on commit (`synchronous = FULL`); default true.
+    pub sqlite_synchronous: bool,
+}
+
+impl DatabaseOptions {
+    /// Declared defaults, as oslo.db registers them.
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
+        ("connection", "sqlite:///ironic_inspector.sqlite"),
+        ("max_pool_size", "5"),
+        ("max_overflow", "50"),
+        ("pool_timeout", "30"),
+        ("connection_recycle_time", "3600"),
+        ("max_retries", "10"),
+        ("retry_interval", "10"),
+        ("sqlite_synchronous", "true"),
+    ];
+
+    /// Reads `[database]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let section = sources.section("database", Self::DEFAULTS);
+        let number = |name: &str| -> Result<i64> {
+            Ok(section.integer(name)?.expect("every option has a declared default"))
+        };
+        Ok(Self {
+            connection: section.string("connection")?.expect("declared default"),
+            max_pool_size: clamp(number("max_pool_size")?),
+            max_overflow: clamp(number("max_overflow")?),
+            pool_timeout: clamp(number("pool_timeout")?).into(),
+            connection_recycle_time: clamp(number("connection_recycle_time")?).into(),
+            max_retries: number("max_retries")?,
+            retry_interval: clamp(number("retry_interval")?).into(),
+            sqlite_synchronous: section.boolean("sqlite_synchronous")?.expect("declared default"),
+        })
+    }
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
+    }
+}
+
+/// `[DEFAULT]` options used by the node cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultOptions {
+    /// Introspection timeout in seconds; 0 or less disables timeouts; default 3600.
+    pub timeout: i64,
+    /// Seconds to keep finished records before the clean-up deletes them;
+    /// 0 keeps them until the node leaves Ironic (upstream's removed option; default 0).
+    pub node_status_keep_time: i64,
+    /// Default and maximum page size of the status list; default 1000.
+    pub api_max_limit: i64,
+}
+
+impl DefaultOptions {
+    /// Declared defaults.
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] =
+        &[("timeout", "3600"), ("node_status_keep_time", "0"), ("api_max_limit", "1000")];
+
+    /// Reads `[DEFAULT]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let section = sources.section("DEFAULT", Self::DEFAULTS);
+        let number = |name: &str| -> Result<i64> {
+            Ok(section.integer(name)?.expect("every option has a declared default"))
+        };
+        Ok(Self {
+            timeout: number("timeout")?,
+            node_status_keep_time: number("node_status_keep_time")?,
+            api_max_limit: number("api_max_limit")?,
+        })
+    }
+}
+
+fn clamp(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn defaults_match_upstream() {
+        let options = DatabaseOptions::default();
+        assert_eq!(options.connection, "sqlite:///ironic_inspector.sqlite");
+        assert_eq!((options.max_pool_size, options.max_overflow), (5, 50));
+        assert_eq!((options.max_retries, options.retry_interval), (10, 10));
+        let defaults = DefaultOptions::from_sources(&ConfigSources::default()).unwrap();
+        assert_eq!(defaults.timeout, 3600);
+        assert_eq!(defaults.api_max_limit, 1000);
+    }
+
+    #[test]
+    fn database_section_is_read() {
+        let sources = ConfigSources::from_text(
+            "[database]\nconnection = mysql+pymysql://root@127.0.0.1/test\nmax_retries = 1\nretry_interval = 0\n",
+            Path::new("inspector.conf"),
+        )
+        .unwrap();
+        let options = DatabaseOptions::from_sources(&sources).unwrap();
+        assert_eq!(options.connection, "mysql+pymysql://root@127.0.0.1/test");
+        assert_eq!((options.max_retries, options.retry_interval), (1, 0));
+    }
+
+    #[test]
+    fn wrong_type_names_the_option() {
+        let sources =
+            ConfigSources::from_text("[database]\nmax_pool_size = many\n", Path::new("inspector.conf")).unwrap();
+        let error = DatabaseOptions::from_sources(&sources).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "inspector.conf:2: invalid value \"many\" for option max_pool_size in group [database]: an integer"
+        );
+    }
+}

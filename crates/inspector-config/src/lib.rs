@@ -1,0 +1,17 @@
+//! Loading `inspector.conf`.
+//!
+//! This crate owns the oslo.config file syntax and semantics (sections, later
+//! files winning, `--config-dir`, `$option` interpolation, oslo booleans and
+//! lists) and the typed option groups built from it, with upstream's names and
+//! defaults. It knows nothing about databases, HTTP or Ironic beyond option
+//! names, and performs no I/O other than reading the configuration files.
+
+mod error;
+mod groups;
+mod ini;
+mod sources;
+
+pub use error::{ConfigError, Result};
+pub use groups::{DatabaseOptions, DefaultOptions};
+pub use ini::{IniFile, RawValue};
+pub use sources::{ConfigSources, Lookup};

@@ -1,0 +1,316 @@
+//! The set of files given with `--config-file` / `--config-dir`, and typed
+//! look-ups across them with oslo.config's precedence and interpolation.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{ConfigError, Result};
+use crate::ini::{IniFile, RawValue};
+
+/// Every configuration file, in precedence order (later wins).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    files: Vec<IniFile>,
+}
+
+/// Where a typed value came from, for error messages; `None` for defaults.
+type Origin<'a> = Option<&'a RawValue>;
+
+impl ConfigSources {
+    /// Loads `files` in order, then the `*.conf` files of each directory of
+    /// `dirs` in name order, as oslo.config does.
+    pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Result<Self> {
+        let mut parsed = Vec::new();
+        for path in files {
+            parsed.push(IniFile::load(path)?);
+        }
+        for dir in dirs {
+            let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Read {
+                path: dir.clone(),
+                source,
+            })?;
+            let mut confs: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "conf"))
+                .collect();
+            confs.sort();
+            for path in confs {
+                parsed.push(IniFile::load(&path)?);
+            }
+        }
+        Ok(Self { files: parsed })
+    }
+
+    /// Builds sources from already parsed files (tests, embedded defaults).
+    pub fn from_files(files: Vec<IniFile>) -> Self {
+        Self { files }
+    }
+
+    /// The value that wins for `section.option`: the last one of the last file setting it.
+    pub fn raw(&self, section: &str, option: &str) -> Option<&RawValue> {
+        self.files
+            .iter()
+            .rev()
+            .find_map(|file| file.sections.get(section)?.get(option)?.last())
+    }
+
+    /// A typed view of one section, with the declared defaults used for
+    /// unset options and for `$name` references.
+    pub fn section<'a>(&'a self, section: &'a str, defaults: &'a [(&'a str, &'a str)]) -> Lookup<'a> {
+        Lookup {
+            sources: self,
+            section,
+            defaults,
+        }
+    }
+}
+
+/// Typed access to one section of [`ConfigSources`].
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'a> {
+    sources: &'a ConfigSources,
+    section: &'a str,
+    defaults: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Lookup<'a> {
+    /// The interpolated string value of `option`, or its declared default.
+    pub fn string(&self, option: &str) -> Result<Option<String>> {
+        Ok(self.resolve(option, 0)?.map(|(text, _)| text))
+    }
+
+    /// An integer option.
+    pub fn integer(&self, option: &str) -> Result<Option<i64>> {
+        self.typed(option, "an integer", |text| text.trim().parse::<i64>().ok())
+    }
+
+    /// A boolean option in any oslo spelling (true/false, yes/no, on/off, 1/0; any case).
+    pub fn boolean(&self, option: &str) -> Result<Option<bool>> {
+        self.typed(option, "a boolean", parse_bool)
+    }
+
+    /// A comma-separated list option; items are trimmed and empty items dropped.
+    pub fn list(&self, option: &str) -> Result<Option<Vec<String>>> {
+        self.typed(option, "a list", |text| {
+            Some(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        })
+    }
+
+    fn typed<T>(&self, option: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>> {
+        let Some((text, origin)) = self.resolve(option, 0)? else {
+            return Ok(None);
+        };
+        match parse(&text) {
+            Some(value) => Ok(Some(value)),
+            None => Err(self.invalid(option, &text, origin, expected)),
+        }
+    }
+
+    fn invalid(&self, option: &str, text: &str, origin: Origin<'_>, expected: &str) -> ConfigError {
+        let (path, line) = origin.map_or_else(
+            || (PathBuf::from("<defaults>"), 0),
+            |raw| (raw.path.clone(), raw.line),
+        );
+        ConfigError::InvalidValue {
+            path,
+            line,
+            section: self.section.to_owned(),
+            option: option.to_owned(),
+            value: text.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+
+    fn default_of(&self, option: &str) -> Option<&'a str> {
+        self.defaults
+            .iter()
+            .find(|(name, _)| *name == option)
+            .map(|(_, value)| *value)
+    }
+
+    /// The value and its origin after `$name` / `${name}` interpolation.
+    fn resolve(&self, option: &str, depth: usize) -> Result<Option<(String, Origin<'a>)>> {
+        let raw = self.sources.raw(self.section, option);
+        let text = match (raw, self.default_of(option)) {
+            (Some(raw), _) => raw.text.as_str(),
+            (None, Some(default)) => default,
+            (None, None) => return Ok(None),
+        };
+        if depth > 16 || !text.contains('$') {
+            return Ok(Some((text.to_owned(), raw)));
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            rest = &rest[at + 1..];
+            if let Some(after) = rest.strip_prefix('$') {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            let (name, after) = if let Some(braced) = rest.strip_prefix('{') {
+                match braced.find('}') {
+                    Some(end) => (&braced[..end], &braced[end + 1..]),
+                    None => ("", rest),
+                }
+            } else {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            };
+            if name.is_empty() {
+                out.push('$');
+                continue;
+            }
+            let (section, key) = name.split_once('.').unwrap_or((self.section, name));
+            let target = Lookup {
+                section,
+                defaults: if section == self.section { self.defaults } else { &[] },
+                ..*self
+            };
+            let Some((value, _)) = target.resolve(key, depth + 1)? else {
+                let (path, line) = raw.map_or_else(|| (PathBuf::new(), 0), |r| (r.path.clone(), r.line));
+                return Err(ConfigError::Interpolation {
+                    path,
+                    line,
+                    section: self.section.to_owned(),
+                    option: option.to_owned(),
+                    reference: name.to_owned(),
+                });
+            };
+            out.push_str(&value);
+            rest = after;
+        }
+        out.push_str(rest);
+        Ok(Some((out, raw)))
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Convenience for tests and callers holding text rather than files.
+impl ConfigSources {
+    /// Parses one in-memory file named `path`.
+    pub fn from_text(text: &str, path: &Path) -> Result<Self> {
+        Ok(Self::from_files(vec![IniFile::parse(text, path)?]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    fn sources(texts: &[&str]) -> ConfigSources {
+        ConfigSources::from_files(
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| IniFile::parse(text, Path::new(&format!("f{i}.conf"))).unwrap())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn later_files_override_earlier_ones() {
+        let sources = sources(&["[DEFAULT]\ntimeout = 10\nhost = a\n", "[DEFAULT]\ntimeout = 20\n"]);
+        let section = sources.section("DEFAULT", &[]);
+        assert_eq!(section.integer("timeout").unwrap(), Some(20));
+        assert_eq!(section.string("host").unwrap().as_deref(), Some("a"));
+        assert_eq!(section.string("missing").unwrap(), None);
+    }
+
+    #[test]
+    fn interpolation_sees_the_same_group_and_declared_defaults() {
+        let sources = sources(&["[processing]\nprocessing_hooks = $default_processing_hooks,lldp_basic\nprice = $$5\n"]);
+        let defaults = [("default_processing_hooks", "ramdisk_error,scheduler")];
+        let section = sources.section("processing", &defaults);
+        assert_eq!(
+            section.list("processing_hooks").unwrap().unwrap(),
+            ["ramdisk_error", "scheduler", "lldp_basic"]
+        );
+        assert_eq!(section.string("price").unwrap().as_deref(), Some("$5"));
+    }
+
+    #[test]
+    fn interpolation_with_group_prefix_and_braces() {
+        let sources = sources(&["[DEFAULT]\nstate_path = /var/lib\n[database]\nconnection = sqlite:///${DEFAULT.state_path}/x.db\n"]);
+        let section = sources.section("database", &[]);
+        assert_eq!(section.string("connection").unwrap().as_deref(), Some("sqlite:////var/lib/x.db"));
+    }
+
+    #[test]
+    fn missing_reference_is_an_error_naming_the_option() {
+        let sources = sources(&["[a]\nx = $nope\n"]);
+        let error = sources.section("a", &[]).string("x").unwrap_err();
+        assert_eq!(error.to_string(), "f0.conf:2: option x in group [a] refers to $nope, which is not set");
+    }
+
+    #[rstest]
+    #[case("true", true)]
+    #[case("True", true)]
+    #[case("YES", true)]
+    #[case("on", true)]
+    #[case("1", true)]
+    #[case("false", false)]
+    #[case("No", false)]
+    #[case("off", false)]
+    #[case("0", false)]
+    fn oslo_booleans(#[case] text: &str, #[case] want: bool) {
+        let sources = sources(&[&format!("[a]\nflag = {text}\n")]);
+        assert_eq!(sources.section("a", &[]).boolean("flag").unwrap(), Some(want));
+    }
+
+    #[rstest]
+    #[case::bool("flag = maybe", "a boolean")]
+    #[case::int("count = ten", "an integer")]
+    fn wrong_types_name_file_section_and_option(#[case] line: &str, #[case] expected: &str) {
+        let sources = sources(&["[DEFAULT]\n", &format!("[grp]\n\n{line}\n")]);
+        let section = sources.section("grp", &[]);
+        let error = if expected == "a boolean" {
+            section.boolean("flag").unwrap_err()
+        } else {
+            section.integer("count").unwrap_err()
+        };
+        let text = error.to_string();
+        assert!(text.starts_with("f1.conf:3: invalid value"), "{text}");
+        assert!(text.contains("in group [grp]"), "{text}");
+        assert!(text.ends_with(expected), "{text}");
+    }
+
+    #[test]
+    fn config_dir_files_load_in_name_order_after_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("main.ini");
+        std::fs::write(&main, "[DEFAULT]\ntimeout = 1\n").unwrap();
+        let confd = dir.path().join("conf.d");
+        std::fs::create_dir(&confd).unwrap();
+        std::fs::write(confd.join("20-b.conf"), "[DEFAULT]\ntimeout = 3\n").unwrap();
+        std::fs::write(confd.join("10-a.conf"), "[DEFAULT]\ntimeout = 2\nhost = h\n").unwrap();
+        std::fs::write(confd.join("ignored.txt"), "[DEFAULT]\ntimeout = 9\n").unwrap();
+        let sources = ConfigSources::load(&[main], &[confd]).unwrap();
+        let section = sources.section("DEFAULT", &[]);
+        assert_eq!(section.integer("timeout").unwrap(), Some(3));
+        assert_eq!(section.string("host").unwrap().as_deref(), Some("h"));
+    }
+
+    #[test]
+    fn unreadable_file_is_a_clear_error() {
+        let error = ConfigSources::load(&[PathBuf::from("/nonexistent/inspector.conf")], &[]).unwrap_err();
+        assert!(error.to_string().starts_with("cannot read /nonexistent/inspector.conf"));
+    }
+}

@@ -1,0 +1,248 @@
+//! State changes of a record: events, finishing, time-outs and removal of
+//! records whose node left Ironic.
+
+use std::collections::HashSet;
+
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use inspector_fsm::{Event, State, Strictness};
+use inspector_types::NodeUuid;
+use tracing::{error, info, warn};
+
+use super::rows::{self, NodeChanges, write_transaction};
+use super::{NodeCache, NodeInfo};
+use crate::db::DbState;
+use crate::error::{Error, Result};
+use crate::schema::nodes;
+
+/// What the periodic clean-up does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanUpPolicy {
+    /// `[DEFAULT] timeout`: seconds after which an unfinished introspection
+    /// fails with `Introspection timeout`; 0 or less disables time-outs.
+    pub timeout: i64,
+    /// `[DEFAULT] node_status_keep_time`: seconds to keep finished records;
+    /// 0 or less keeps them until the node leaves Ironic.
+    pub node_status_keep_time: i64,
+}
+
+/// Outcome of the transaction of [`NodeCache::finished`].
+enum Finish {
+    Done(Option<String>, State),
+    Refused(inspector_fsm::InvalidTransition),
+}
+
+impl NodeCache {
+    /// Applies `event` to the record (§1.5 of the spec).
+    ///
+    /// A valid event writes the new state (self-loops write nothing) guarded by
+    /// `version_id`. An invalid event fails with [`Error::InvalidEvent`]; when
+    /// `strictness` is strict the record is first finished with an `error`
+    /// event carrying that message.
+    #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
+    pub async fn fsm_event(&self, node: &mut NodeInfo, event: Event, strictness: Strictness) -> Result<()> {
+        match inspector_fsm::apply(node.state, event, strictness) {
+            Ok(transition) if !transition.changes_state() => Ok(()),
+            Ok(transition) => {
+                let changes = NodeChanges {
+                    state: Some(DbState(transition.to)),
+                    ..Default::default()
+                };
+                self.commit(node, changes).await?;
+                info!(from = %transition.from, to = %transition.to, "updating node state");
+                node.state = transition.to;
+                Ok(())
+            }
+            Err(refusal) => {
+                if refusal.fail_introspection {
+                    error!(error = %refusal.error, "invalid event");
+                    self.finished(node, Event::Error, Some(refusal.error.to_string())).await?;
+                } else {
+                    warn!(error = %refusal.error, "invalid event");
+                }
+                Err(Error::InvalidEvent(refusal.error))
+            }
+        }
+    }
+
+    /// Writes `changes` plus a fresh `version_id` if the row still has the
+    /// version this snapshot read; otherwise [`Error::StateRace`].
+    async fn commit(&self, node: &mut NodeInfo, mut changes: NodeChanges) -> Result<()> {
+        let (uuid, expected) = (node.uuid, node.version_id.clone());
+        let version = rows::new_version();
+        changes.version_id = Some(version.clone());
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    if rows::update_versioned(conn, uuid, expected.as_deref(), &changes)? {
+                        Ok(())
+                    } else {
+                        Err(Error::StateRace(uuid))
+                    }
+                })
+            })
+            .await?;
+        node.version_id = Some(version);
+        Ok(())
+    }
+
+    /// Ends the introspection of a record with `event` and an optional error
+    /// text (spec §2.5): releases the record's lock, deletes its lookup
+    /// attributes and options, applies `event` leniently and stores
+    /// `finished_at` and `error`.
+    ///
+    /// One transaction. When `event` is invalid in the record's state, the
+    /// attributes and options are still deleted (as upstream does) but the
+    /// state, `finished_at` and `error` stay, and [`Error::InvalidEvent`] is returned.
+    #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
+    pub async fn finished(&self, node: &mut NodeInfo, event: Event, error: Option<String>) -> Result<()> {
+        node.release_lock();
+        let (uuid, state, expected) = (node.uuid, node.state, node.version_id.clone());
+        let finished_at = self.now();
+        let stored_error = error.clone();
+        let outcome = self
+            .db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    rows::delete_attributes(conn, uuid)?;
+                    rows::delete_options(conn, uuid)?;
+                    let to = match inspector_fsm::next(state, event) {
+                        Ok(to) => to,
+                        Err(refused) => return Ok(Finish::Refused(refused)),
+                    };
+                    let version = rows::new_version();
+                    let changes = NodeChanges {
+                        version_id: Some(version.clone()),
+                        state: (to != state).then_some(DbState(to)),
+                        finished_at: Some(Some(finished_at)),
+                        error: Some(stored_error.clone()),
+                        ..Default::default()
+                    };
+                    if rows::update_versioned(conn, uuid, expected.as_deref(), &changes)? {
+                        Ok(Finish::Done(Some(version), to))
+                    } else {
+                        Err(Error::StateRace(uuid))
+                    }
+                })
+            })
+            .await?;
+        match outcome {
+            Finish::Done(version, to) => {
+                if to != node.state {
+                    info!(from = %node.state, %to, "updating node state");
+                }
+                node.version_id = version;
+                node.state = to;
+                node.finished_at = Some(finished_at);
+                node.error = error;
+                Ok(())
+            }
+            Finish::Refused(refused) => {
+                warn!(error = %refused, "invalid event");
+                Err(Error::InvalidEvent(refused))
+            }
+        }
+    }
+
+    /// Fails unfinished introspections older than the time-out and, when
+    /// configured, deletes finished records older than the keep time.
+    /// Returns the UUIDs that timed out. Records locked by someone else are
+    /// skipped this round.
+    #[tracing::instrument(skip_all)]
+    pub async fn clean_up(&self, policy: CleanUpPolicy) -> Result<Vec<NodeUuid>> {
+        let now = self.now();
+        if policy.node_status_keep_time > 0 {
+            self.delete_finished_before(now - TimeDelta::seconds(policy.node_status_keep_time))
+                .await?;
+        }
+        if policy.timeout <= 0 {
+            return Ok(Vec::new());
+        }
+        let threshold = now - TimeDelta::seconds(policy.timeout);
+        let candidates: Vec<String> = self
+            .db
+            .run(move |conn| {
+                Ok(nodes::table
+                    .filter(nodes::finished_at.is_null())
+                    .filter(nodes::started_at.lt(threshold))
+                    .select(nodes::uuid)
+                    .order(nodes::uuid)
+                    .load(conn)?)
+            })
+            .await?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        error!(nodes = ?candidates, "introspection has timed out");
+        let mut timed_out = Vec::new();
+        for candidate in candidates {
+            let uuid = rows::stored_uuid(&candidate)?;
+            let mut node = self.get_node(uuid).await?;
+            if !node.acquire_lock(self.locks(), false).await? {
+                info!(node = %uuid, "node is locked, skipping its time-out this round");
+                continue;
+            }
+            // Re-read under the lock: the record may have moved on meanwhile.
+            let lock = node.lock.take();
+            node = self.get_node(uuid).await?;
+            node.lock = lock;
+            if node.finished_at.is_some() || node.started_at.is_some_and(|at| at > threshold) {
+                continue;
+            }
+            if node.state != State::Waiting {
+                error!(node = %uuid, state = %node.state, "timeout occurred while introspection was in an active state");
+            }
+            self.finished(&mut node, Event::Timeout, Some("Introspection timeout".to_owned()))
+                .await?;
+            timed_out.push(uuid);
+        }
+        Ok(timed_out)
+    }
+
+    /// Deletes finished records whose `finished_at` is before `cutoff`.
+    async fn delete_finished_before(&self, cutoff: chrono::NaiveDateTime) -> Result<()> {
+        let deleted = self
+            .db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let uuids: Vec<String> = nodes::table
+                        .filter(nodes::finished_at.lt(cutoff))
+                        .select(nodes::uuid)
+                        .load(conn)?;
+                    for uuid in &uuids {
+                        rows::delete_node(conn, rows::stored_uuid(uuid)?)?;
+                    }
+                    Ok(uuids.len())
+                })
+            })
+            .await?;
+        if deleted > 0 {
+            info!(count = deleted, "deleted finished records past node_status_keep_time");
+        }
+        Ok(())
+    }
+
+    /// Deletes the records of nodes that are not in `ironic_uuids` (nodes gone
+    /// from Ironic), each under its node lock; returns the deleted UUIDs.
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_nodes_not_in_list(&self, ironic_uuids: &HashSet<NodeUuid>) -> Result<Vec<NodeUuid>> {
+        let all: Vec<String> = self
+            .db
+            .run(|conn| Ok(nodes::table.select(nodes::uuid).order(nodes::uuid).load(conn)?))
+            .await?;
+        let mut deleted = Vec::new();
+        for text in all {
+            let uuid = rows::stored_uuid(&text)?;
+            if ironic_uuids.contains(&uuid) {
+                continue;
+            }
+            warn!(node = %uuid, "Node {uuid} was deleted from Ironic, dropping from Ironic Inspector database");
+            let _lock = self.locks.lock(uuid).await?;
+            self.db
+                .run(move |conn| write_transaction(conn, |conn| rows::delete_node(conn, uuid)))
+                .await?;
+            deleted.push(uuid);
+        }
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,166 @@
+//! The connection pool and the bridge from async callers to blocking diesel work.
+
+mod connection;
+mod state_type;
+
+use std::time::Duration;
+
+use diesel::r2d2::Pool;
+use tracing::{info, warn};
+
+pub(crate) use connection::{AnyConnection, MultiBackend};
+use connection::ConnectionManager;
+pub(crate) use state_type::{DbState, NodeStateSql as NodeStateSqlType};
+
+use crate::error::{Error, Result};
+use crate::url::DatabaseUrl;
+
+/// The database engine behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite, bundled: the embedded default (one process only).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
+/// Pool settings, from oslo.db's `[database]` options.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Upper bound of open connections (`max_pool_size + max_overflow`).
+    pub max_size: u32,
+    /// How long a caller waits for a free connection (`pool_timeout`).
+    pub checkout_timeout: Duration,
+    /// Connections older than this are replaced (`connection_recycle_time`).
+    pub max_lifetime: Duration,
+    /// Connection attempts when opening the pool; -1 retries forever (`max_retries`).
+    pub connect_attempts: i64,
+    /// Pause between attempts (`retry_interval`).
+    pub retry_interval: Duration,
+    /// SQLite `synchronous = FULL` (true) or `NORMAL` (`sqlite_synchronous`).
+    pub sqlite_synchronous: bool,
+}
+
+impl PoolOptions {
+    /// Pool settings from `[database]`.
+    pub fn from_config(options: &inspector_config::DatabaseOptions) -> Self {
+        Self {
+            max_size: options.max_pool_size.saturating_add(options.max_overflow).max(1),
+            checkout_timeout: Duration::from_secs(options.pool_timeout.max(1)),
+            max_lifetime: Duration::from_secs(options.connection_recycle_time.max(1)),
+            connect_attempts: options.max_retries,
+            retry_interval: Duration::from_secs(options.retry_interval),
+            sqlite_synchronous: options.sqlite_synchronous,
+        }
+    }
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self::from_config(&inspector_config::DatabaseOptions::default())
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens a pool, trying to connect `connect_attempts` times; blocking.
+    pub fn open_blocking(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self> {
+        let manager = ConnectionManager::new(url.clone(), options.sqlite_synchronous);
+        let mut attempt: i64 = 0;
+        loop {
+            attempt += 1;
+            match manager.check() {
+                Ok(()) => break,
+                Err(error) if options.connect_attempts >= 0 && attempt >= options.connect_attempts.max(1) => {
+                    return Err(Error::Connect {
+                        url: url.to_string(),
+                        message: error.to_string(),
+                    });
+                }
+                Err(error) => {
+                    warn!(%url, attempt, %error, "database not reachable, retrying");
+                    std::thread::sleep(options.retry_interval);
+                }
+            }
+        }
+        let max_size = match url.backend() {
+            // SQLite has one writer; a few readers are plenty.
+            Backend::Sqlite => options.max_size.clamp(1, 8),
+            _ => options.max_size,
+        };
+        let pool = Pool::builder()
+            // Connections are opened on demand and then kept until idle for
+            // ten minutes. No eager minimum: r2d2 would re-open connections on
+            // its own threads at any time, and a client library still
+            // connecting while the process exits crashes in its TLS clean-up.
+            .min_idle(Some(0))
+            .max_size(max_size)
+            .connection_timeout(options.checkout_timeout)
+            .max_lifetime(Some(options.max_lifetime))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|error| Error::Connect {
+                url: url.to_string(),
+                message: error.to_string(),
+            })?;
+        info!(%url, "database pool open");
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// Opens a pool from an async context (the connection attempts block a
+    /// worker of the blocking pool, not the runtime).
+    pub async fn open(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self> {
+        let (url, options) = (url.clone(), options.clone());
+        tokio::task::spawn_blocking(move || Self::open_blocking(&url, &options)).await?
+    }
+
+    /// The database engine.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// Where the pool connects, password hidden when displayed.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs blocking diesel work on the blocking thread pool, inside the caller's span.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let mut conn = pool.get()?;
+                work(&mut conn)
+            })
+        })
+        .await?
+    }
+
+    /// Runs blocking diesel work on the calling thread (command-line tools).
+    pub(crate) fn run_blocking<T>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        work(&mut conn)
+    }
+}

@@ -1,0 +1,232 @@
+//! Node locks: exclusive access to one node's record and Ironic node.
+//!
+//! Callers hold a [`NodeLock`] for as long as they work on a node; dropping it
+//! releases the lock, so a lock cannot outlive a panic or an early return.
+//! [`NodeLocks`] is the seam: [`InProcessLocks`] serves one process, and a
+//! database-backed implementation shared by several processes can be plugged
+//! in behind the same trait without touching callers.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use inspector_types::NodeUuid;
+use tokio::sync::OwnedMutexGuard;
+use tracing::debug;
+
+/// A lock that could not be taken for a reason other than contention.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// A blocking acquisition gave up after its configured attempts.
+    #[error("timed out waiting for the lock of node {0}")]
+    Timeout(NodeUuid),
+    /// The lock store could not be reached.
+    #[error("node lock store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Hands out exclusive per-node locks.
+#[async_trait]
+pub trait NodeLocks: Send + Sync + fmt::Debug {
+    /// Waits until the lock of `uuid` is free and takes it.
+    async fn lock(&self, uuid: NodeUuid) -> Result<NodeLock, LockError>;
+
+    /// Takes the lock of `uuid` if it is free right now; `None` if another holder has it.
+    async fn try_lock(&self, uuid: NodeUuid) -> Result<Option<NodeLock>, LockError>;
+}
+
+/// A held node lock; dropping it releases the lock.
+#[must_use = "the lock is released as soon as this value is dropped"]
+pub struct NodeLock {
+    uuid: NodeUuid,
+    // Releases the lock when dropped; owned by the implementation that made it.
+    _release: Box<dyn Send + Sync>,
+}
+
+impl NodeLock {
+    /// Wraps an implementation's handle; dropping `release` must release the lock.
+    pub fn new(uuid: NodeUuid, release: impl Send + Sync + 'static) -> Self {
+        Self {
+            uuid,
+            _release: Box::new(release),
+        }
+    }
+
+    /// The locked node.
+    pub fn uuid(&self) -> NodeUuid {
+        self.uuid
+    }
+
+    /// Releases the lock now (the same as dropping it).
+    pub fn release(self) {
+        debug!(node = %self.uuid, "released lock");
+    }
+}
+
+impl fmt::Debug for NodeLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeLock").field("uuid", &self.uuid).finish()
+    }
+}
+
+type Registry = Arc<Mutex<HashMap<NodeUuid, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// Locks living in this process's memory (upstream's standalone mode).
+///
+/// Several processes sharing a database are not coordinated by these locks.
+#[derive(Debug, Clone, Default)]
+pub struct InProcessLocks {
+    registry: Registry,
+}
+
+impl InProcessLocks {
+    /// No lock held.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many nodes have their lock held or awaited right now.
+    pub fn busy_nodes(&self) -> usize {
+        self.registry.lock().expect("lock registry is never poisoned").len()
+    }
+
+    fn mutex_for(&self, uuid: NodeUuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut registry = self.registry.lock().expect("lock registry is never poisoned");
+        registry.entry(uuid).or_default().clone()
+    }
+
+    fn held(&self, uuid: NodeUuid, guard: OwnedMutexGuard<()>) -> NodeLock {
+        debug!(node = %uuid, "acquired lock");
+        NodeLock::new(
+            uuid,
+            InProcessHandle {
+                uuid,
+                guard: Some(guard),
+                registry: self.registry.clone(),
+            },
+        )
+    }
+}
+
+#[async_trait]
+impl NodeLocks for InProcessLocks {
+    async fn lock(&self, uuid: NodeUuid) -> Result<NodeLock, LockError> {
+        let mutex = self.mutex_for(uuid);
+        let guard = mutex.lock_owned().await;
+        Ok(self.held(uuid, guard))
+    }
+
+    async fn try_lock(&self, uuid: NodeUuid) -> Result<Option<NodeLock>, LockError> {
+        let mutex = self.mutex_for(uuid);
+        match mutex.try_lock_owned() {
+            Ok(guard) => Ok(Some(self.held(uuid, guard))),
+            Err(_) => {
+                self.forget_if_idle(uuid);
+                debug!(node = %uuid, "lock is held elsewhere");
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl InProcessLocks {
+    fn forget_if_idle(&self, uuid: NodeUuid) {
+        forget_if_idle(&self.registry, uuid);
+    }
+}
+
+/// Drops the registry entry of `uuid` when nobody holds or awaits it.
+fn forget_if_idle(registry: &Registry, uuid: NodeUuid) {
+    let mut map = registry.lock().expect("lock registry is never poisoned");
+    if map.get(&uuid).is_some_and(|mutex| Arc::strong_count(mutex) == 1) {
+        map.remove(&uuid);
+    }
+}
+
+struct InProcessHandle {
+    uuid: NodeUuid,
+    guard: Option<OwnedMutexGuard<()>>,
+    registry: Registry,
+}
+
+impl Drop for InProcessHandle {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        forget_if_idle(&self.registry, self.uuid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn uuid() -> NodeUuid {
+        NodeUuid::new_random()
+    }
+
+    #[tokio::test]
+    async fn try_lock_fails_while_held_and_succeeds_after_release() {
+        let locks = InProcessLocks::new();
+        let node = uuid();
+        let held = locks.lock(node).await.unwrap();
+        assert!(locks.try_lock(node).await.unwrap().is_none());
+        assert!(locks.try_lock(uuid()).await.unwrap().is_some(), "other nodes are independent");
+        held.release();
+        let again = locks.try_lock(node).await.unwrap();
+        assert_eq!(again.map(|lock| lock.uuid()), Some(node));
+        assert_eq!(locks.busy_nodes(), 0, "released locks leave no entry behind");
+    }
+
+    #[tokio::test]
+    async fn blocking_lock_waits_for_the_holder() {
+        let locks = InProcessLocks::new();
+        let node = uuid();
+        let held = locks.lock(node).await.unwrap();
+        let waiter = {
+            let locks = locks.clone();
+            tokio::spawn(async move { locks.lock(node).await.unwrap().uuid() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "the waiter must not get a held lock");
+        drop(held);
+        assert_eq!(tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap(), node);
+    }
+
+    #[tokio::test]
+    async fn a_panic_releases_the_lock() {
+        let locks = InProcessLocks::new();
+        let node = uuid();
+        let task = {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                let _held = locks.lock(node).await.unwrap();
+                panic!("work failed while holding the lock");
+            })
+        };
+        assert!(task.await.unwrap_err().is_panic());
+        assert!(locks.try_lock(node).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn an_early_return_releases_the_lock() {
+        async fn work(locks: &InProcessLocks, node: NodeUuid) -> Result<(), &'static str> {
+            let _held = locks.lock(node).await.unwrap();
+            Err("bail out")?;
+            Ok(())
+        }
+        let locks = InProcessLocks::new();
+        let node = uuid();
+        assert_eq!(work(&locks, node).await, Err("bail out"));
+        assert!(locks.try_lock(node).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn the_trait_is_object_safe() {
+        let locks: Arc<dyn NodeLocks> = Arc::new(InProcessLocks::new());
+        assert!(format!("{locks:?}").contains("InProcessLocks"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Table definitions, written by hand to match upstream's schema at head
+//! (revision `b55109d5063a`); types are the ones common to every backend.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::NodeStateSqlType as NodeStateSql;
+
+    /// One introspection record per Ironic node.
+    nodes (uuid) {
+        uuid -> Text,
+        version_id -> Nullable<Text>,
+        state -> NodeStateSql,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        manage_boot -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    /// Lookup attributes (`bmc_address`, `mac`) of records under introspection.
+    attributes (uuid) {
+        uuid -> Text,
+        node_uuid -> Nullable<Text>,
+        name -> Text,
+        value -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Per-record options, values JSON-encoded.
+    options (uuid, name) {
+        uuid -> Text,
+        name -> Text,
+        value -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Stored introspection data, processed and unprocessed, as JSON text.
+    introspection_data (uuid, processed) {
+        uuid -> Text,
+        processed -> Bool,
+        data -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Alembic's bookkeeping: the applied upstream revision.
+    alembic_version (version_num) {
+        version_num -> Text,
+    }
+}
+
+diesel::joinable!(attributes -> nodes (node_uuid));
+diesel::allow_tables_to_appear_in_same_query!(nodes, attributes, options, introspection_data);
