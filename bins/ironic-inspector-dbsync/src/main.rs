@@ -124,8 +124,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     let head = if status.is_current() { " (head)" } else { "" };
                     println!("{revision}{head}");
-                    for version in pending {
-                        println!("pending migration: {version}");
+                    if revision == UPSTREAM_HEAD {
+                        for version in pending {
+                            println!("pending migration: {version}");
+                        }
                     }
                 }
             }

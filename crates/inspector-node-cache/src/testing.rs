@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel::connection::SimpleConnection;
 
 use crate::{Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, Result};
@@ -122,6 +122,88 @@ impl TestDatabase {
     pub fn backend(&self) -> Backend {
         self.url.backend()
     }
+
+    /// Number of rows in `table`.
+    pub fn count_rows(&self, table: &str) -> Result<i64> {
+        let rows: Vec<Line> = self.db.run_blocking(|conn| {
+            Ok(diesel::sql_query(format!("SELECT CAST(COUNT(*) AS CHAR(20)) AS line FROM {table}")).load(conn)?)
+        })?;
+        let count = rows.first().map(|row| row.line.trim().to_owned()).unwrap_or_default();
+        Ok(count.parse().unwrap_or(-1))
+    }
+
+    /// A sorted, backend-specific description of the schema (columns with
+    /// types, nullability and defaults; keys; indexes; enum values), leaving
+    /// out diesel's own bookkeeping table. Two databases with the same
+    /// description have the same schema.
+    pub fn schema(&self) -> Result<Vec<String>> {
+        let queries: &[&str] = match self.backend() {
+            Backend::Sqlite => &[
+                "SELECT m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || ' default=' || \
+                 COALESCE(p.dflt_value, 'NULL') || ' pk=' || p.pk AS line \
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE '__diesel%'",
+                "SELECT m.name || ' fk ' || f.\"from\" || ' -> ' || f.\"table\" || '(' || f.\"to\" || ')' AS line \
+                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
+                "SELECT m.name || ' index unique=' || i.\"unique\" || ' origin=' || i.origin || ' ' || \
+                 (SELECT group_concat(c.name) FROM pragma_index_info(i.name) c) AS line \
+                 FROM sqlite_master m JOIN pragma_index_list(m.name) i \
+                 WHERE m.type = 'table' AND m.name NOT LIKE '__diesel%'",
+                "SELECT 'check ' || m.name || ': ' || CASE WHEN m.sql LIKE '%CHECK (state IN%' THEN 'state' ELSE '' END \
+                 || CASE WHEN m.sql LIKE '%IN (0, 1)%' THEN ' bool' ELSE '' END AS line \
+                 FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE '__diesel%'",
+            ],
+            Backend::Postgres => &[
+                "SELECT CAST(table_name || '.' || column_name || ' ' || \
+                 CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END || \
+                 COALESCE('(' || character_maximum_length || ')', '') || ' nullable=' || is_nullable || \
+                 ' default=' || COALESCE(column_default, 'NULL') AS TEXT) AS line \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name NOT LIKE '__diesel%'",
+                "SELECT CAST(tc.table_name || ' ' || tc.constraint_type || ' ' || tc.constraint_name || ' ' || \
+                 kcu.column_name || COALESCE(' -> ' || ccu.table_name || '(' || ccu.column_name || ')', '') AS TEXT) AS line \
+                 FROM information_schema.table_constraints tc \
+                 JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name \
+                 AND kcu.table_schema = tc.table_schema \
+                 LEFT JOIN information_schema.constraint_column_usage ccu ON tc.constraint_type = 'FOREIGN KEY' \
+                 AND ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema \
+                 WHERE tc.table_schema = current_schema() AND tc.table_name NOT LIKE '__diesel%'",
+                "SELECT CAST(indexdef AS TEXT) AS line FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename NOT LIKE '__diesel%'",
+                "SELECT CAST('enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) AS TEXT) AS line \
+                 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname",
+            ],
+            Backend::Mysql => &[
+                "SELECT CAST(CONCAT(table_name, '.', column_name, ' ', column_type, ' nullable=', is_nullable, \
+                 ' default=', COALESCE(column_default, 'NULL'), ' extra=', extra) AS CHAR) AS line \
+                 FROM information_schema.columns WHERE table_schema = DATABASE() \
+                 AND table_name NOT LIKE '\\_\\_diesel%'",
+                "SELECT CAST(CONCAT(table_name, ' key ', constraint_name, ' ', column_name, \
+                 COALESCE(CONCAT(' -> ', referenced_table_name, '(', referenced_column_name, ')'), '')) AS CHAR) AS line \
+                 FROM information_schema.key_column_usage WHERE table_schema = DATABASE() \
+                 AND table_name NOT LIKE '\\_\\_diesel%'",
+                "SELECT CAST(CONCAT(table_name, ' index ', index_name, ' unique=', 1 - non_unique, ' ', column_name) AS CHAR) AS line \
+                 FROM information_schema.statistics WHERE table_schema = DATABASE() \
+                 AND table_name NOT LIKE '\\_\\_diesel%'",
+                "SELECT CAST(CONCAT(table_name, ' engine=', engine, ' collation=', table_collation) AS CHAR) AS line \
+                 FROM information_schema.tables WHERE table_schema = DATABASE() \
+                 AND table_name NOT LIKE '\\_\\_diesel%'",
+            ],
+        };
+        let mut lines = Vec::new();
+        for query in queries {
+            let rows: Vec<Line> = self.db.run_blocking(|conn| Ok(diesel::sql_query(*query).load(conn)?))?;
+            lines.extend(rows.into_iter().map(|row| row.line));
+        }
+        lines.sort();
+        Ok(lines)
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Line {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
 }
 
 impl Drop for TestDatabase {

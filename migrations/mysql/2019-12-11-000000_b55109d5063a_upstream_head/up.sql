@@ -1,5 +1,7 @@
 -- Upstream ironic-inspector's schema at alembic head b55109d5063a, as
 -- SQLAlchemy creates it on MySQL (InnoDB, utf8, inline ENUM, LONGTEXT data).
+-- Foreign keys are unnamed, as SQLAlchemy emits them: InnoDB then names the
+-- constraint <table>_ibfk_<n> and its index after the column.
 CREATE TABLE nodes (
     uuid VARCHAR(36) NOT NULL,
     version_id VARCHAR(36) DEFAULT '',
@@ -26,7 +28,7 @@ CREATE TABLE options (
     name VARCHAR(255) NOT NULL,
     value TEXT,
     PRIMARY KEY (uuid, name),
-    CONSTRAINT options_ibfk_1 FOREIGN KEY(uuid) REFERENCES nodes (uuid)
+    FOREIGN KEY(uuid) REFERENCES nodes (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
 CREATE TABLE rules (
@@ -48,7 +50,7 @@ CREATE TABLE rule_conditions (
     field TEXT,
     params TEXT,
     PRIMARY KEY (id),
-    CONSTRAINT rule_conditions_ibfk_1 FOREIGN KEY(rule) REFERENCES rules (uuid),
+    FOREIGN KEY(rule) REFERENCES rules (uuid),
     CHECK (invert IN (0, 1))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
@@ -58,7 +60,7 @@ CREATE TABLE rule_actions (
     action VARCHAR(255) NOT NULL,
     params TEXT,
     PRIMARY KEY (id),
-    CONSTRAINT rule_actions_ibfk_1 FOREIGN KEY(rule) REFERENCES rules (uuid)
+    FOREIGN KEY(rule) REFERENCES rules (uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
 CREATE TABLE introspection_data (
@@ -66,7 +68,7 @@ CREATE TABLE introspection_data (
     processed BOOL NOT NULL,
     data LONGTEXT,
     PRIMARY KEY (uuid, processed),
-    CONSTRAINT introspection_data_ibfk_1 FOREIGN KEY(uuid) REFERENCES nodes (uuid),
+    FOREIGN KEY(uuid) REFERENCES nodes (uuid),
     CHECK (processed IN (0, 1))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
