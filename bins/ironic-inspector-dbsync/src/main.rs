@@ -2,13 +2,18 @@
 //! by `[database] connection` of `inspector.conf`, with upstream's commands
 //! and alembic revision names.
 
+// A command-line tool: its answers go to standard output.
+#![allow(clippy::print_stdout)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use inspector_config::{ConfigSources, DatabaseOptions};
-use inspector_node_cache::{DatabaseUrl, Db, KNOWN_REVISIONS, PoolOptions, SchemaStatus, UPSTREAM_HEAD};
+use inspector_node_cache::{
+    DatabaseUrl, Db, KNOWN_REVISIONS, PoolOptions, SchemaStatus, UPSTREAM_HEAD,
+};
 
 /// Creates and upgrades the ironic-inspector database.
 #[derive(Debug, Parser)]
@@ -95,12 +100,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
-        Command::History => return Ok(history()),
-        Command::Heads => return Ok(println!("{UPSTREAM_HEAD} (head)")),
+        Command::History => {
+            history();
+            return Ok(());
+        }
+        Command::Heads => {
+            println!("{UPSTREAM_HEAD} (head)");
+            return Ok(());
+        }
         Command::Branches => return Ok(()),
         Command::Show { revision } => return show(revision),
         Command::Edit { .. } | Command::Revision { .. } => {
-            bail!("migrations are embedded in this program; there are no scripts to edit or generate")
+            bail!(
+                "migrations are embedded in this program; there are no scripts to edit or generate"
+            )
         }
         _ => {}
     }
@@ -117,9 +130,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Current | Command::Version => {
             match db.schema_status_blocking()? {
                 SchemaStatus::Empty | SchemaStatus::Versioned { alembic: None, .. } => {}
-                SchemaStatus::Unversioned => println!("unversioned: ironic-inspector tables without alembic_version"),
-                status @ SchemaStatus::Versioned { alembic: Some(_), .. } => {
-                    let SchemaStatus::Versioned { alembic: Some(revision), pending, .. } = &status else {
+                SchemaStatus::Unversioned => {
+                    println!("unversioned: ironic-inspector tables without alembic_version")
+                }
+                status @ SchemaStatus::Versioned {
+                    alembic: Some(_), ..
+                } => {
+                    let SchemaStatus::Versioned {
+                        alembic: Some(revision),
+                        pending,
+                        ..
+                    } = &status
+                    else {
                         unreachable!("matched above")
                     };
                     let head = if status.is_current() { " (head)" } else { "" };
@@ -146,20 +168,40 @@ fn open(cli: &Cli) -> anyhow::Result<Db> {
 
 fn history() {
     for revision in KNOWN_REVISIONS.iter().rev() {
-        let head = if revision.id == UPSTREAM_HEAD { " (head)" } else { "" };
+        let head = if revision.id == UPSTREAM_HEAD {
+            " (head)"
+        } else {
+            ""
+        };
         let down = revision.down_revision.unwrap_or("<base>");
         println!("{down} -> {}{head}, {}", revision.id, revision.message);
     }
 }
 
 fn show(requested: &str) -> anyhow::Result<()> {
-    let id = if matches!(requested, "head" | "heads") { UPSTREAM_HEAD } else { requested };
+    let id = if matches!(requested, "head" | "heads") {
+        UPSTREAM_HEAD
+    } else {
+        requested
+    };
     let Some(revision) = KNOWN_REVISIONS.iter().find(|r| r.id == id) else {
         bail!("Can't locate revision identified by '{requested}'");
     };
-    let head = if revision.id == UPSTREAM_HEAD { " (head)" } else { "" };
+    let head = if revision.id == UPSTREAM_HEAD {
+        " (head)"
+    } else {
+        ""
+    };
     let parent = revision.down_revision.unwrap_or("<base>");
-    println!("Rev: {}{head}\nParent: {parent}\n\n    {}\n", revision.id, revision.message);
-    println!("    Revision ID: {}\n    Revises: {}\n    Create Date: {}", revision.id, revision.down_revision.unwrap_or(""), revision.created);
+    println!(
+        "Rev: {}{head}\nParent: {parent}\n\n    {}\n",
+        revision.id, revision.message
+    );
+    println!(
+        "    Revision ID: {}\n    Revises: {}\n    Create Date: {}",
+        revision.id,
+        revision.down_revision.unwrap_or(""),
+        revision.created
+    );
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `ironic-inspector-dbsync` as an operator runs it: the real binary, a real
 //! `inspector.conf`, and a database on each backend.
 
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -19,7 +21,9 @@ fn fixture(backend: Backend) -> String {
         Backend::Postgres => "postgres.sql",
         Backend::Mysql => "mysql.sql",
     };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/upstream-12").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/upstream-12")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -27,7 +31,9 @@ fn fixture(backend: Backend) -> String {
 fn sqlalchemy_url(url: &DatabaseUrl) -> String {
     match url.backend() {
         Backend::Sqlite => format!("sqlite:///{}", url.target()),
-        Backend::Postgres => url.target().replacen("postgresql://", "postgresql+psycopg2://", 1),
+        Backend::Postgres => url
+            .target()
+            .replacen("postgresql://", "postgresql+psycopg2://", 1),
         Backend::Mysql => url.target().replacen("mysql://", "mysql+pymysql://", 1),
     }
 }
@@ -65,7 +71,11 @@ impl Dbsync {
 
     fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
-        assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap()
     }
 
@@ -89,10 +99,15 @@ macro_rules! database {
 
 #[test]
 fn help_names_every_command() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector-dbsync")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector-dbsync"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["upgrade", "stamp", "current", "version", "history", "heads", "branches", "show"] {
+    for command in [
+        "upgrade", "stamp", "current", "version", "history", "heads", "branches", "show",
+    ] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
     assert!(help.contains("--config-file"));
@@ -104,10 +119,17 @@ fn history_and_heads_list_upstream_revisions() {
     let history = dbsync.ok(&["history"]);
     let lines: Vec<&str> = history.lines().collect();
     assert_eq!(lines.len(), 10);
-    assert_eq!(lines[0], "bf8dec16023c -> b55109d5063a (head), add_scope_column_to_rules");
+    assert_eq!(
+        lines[0],
+        "bf8dec16023c -> b55109d5063a (head), add_scope_column_to_rules"
+    );
     assert_eq!(lines[9], "<base> -> 578f84f38d, inital_db_schema");
     assert_eq!(dbsync.ok(&["heads"]), "b55109d5063a (head)\n");
-    assert!(dbsync.ok(&["show", "--revision", "2970d2d44edc"]).contains("add_manage_boot_to_nodes"));
+    assert!(
+        dbsync
+            .ok(&["show", "--revision", "2970d2d44edc"])
+            .contains("add_manage_boot_to_nodes")
+    );
 }
 
 #[rstest]
@@ -118,22 +140,58 @@ fn history_and_heads_list_upstream_revisions() {
 async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
     let dbsync = Dbsync::for_db(&db);
-    assert_eq!(dbsync.ok(&["version"]), "", "an empty database has no revision");
+    assert_eq!(
+        dbsync.ok(&["version"]),
+        "",
+        "an empty database has no revision"
+    );
+
+    // Upstream's head revision: the same schema as the database upstream left behind.
+    dbsync.ok(&["upgrade", "--revision", "b55109d5063a"]);
+    let upstream = database!(TestDatabase::empty(backend));
+    upstream.execute_sql(&fixture(backend)).unwrap();
+    let upstream_schema = upstream.schema().unwrap();
+    assert_eq!(db.schema().unwrap(), upstream_schema);
+    assert!(
+        dbsync
+            .ok(&["version"])
+            .starts_with("b55109d5063a\npending migration: ")
+    );
+
+    // Our later migrations only add the look-up indexes.
     dbsync.ok(&["upgrade"]);
     assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n");
     assert_eq!(dbsync.ok(&["current"]), "b55109d5063a (head)\n");
     dbsync.ok(&["upgrade", "--revision", "head"]);
-
-    // The same schema as the database upstream left behind.
-    let upstream = database!(TestDatabase::empty(backend));
-    upstream.execute_sql(&fixture(backend)).unwrap();
-    assert_eq!(db.schema().unwrap(), upstream.schema().unwrap());
+    let added: Vec<String> = db
+        .schema()
+        .unwrap()
+        .into_iter()
+        .filter(|line| !upstream_schema.contains(line))
+        .collect();
+    assert!(!added.is_empty());
+    assert!(
+        added
+            .iter()
+            .all(|line| line.contains("attributes_name_value_idx")
+                || line.contains("attributes_node_uuid_idx")),
+        "{added:?}"
+    );
 
     // And a working one.
     let cache = db.node_cache();
     let uuid = NodeUuid::new_random();
-    cache.start_introspection(uuid, true, vec!["192.0.2.1".into()]).await.unwrap();
-    let found = cache.find_node(&LookupQuery { bmc_addresses: vec!["192.0.2.1".into()], macs: vec![] }).await.unwrap();
+    cache
+        .start_introspection(uuid, true, vec!["192.0.2.1".into()])
+        .await
+        .unwrap();
+    let found = cache
+        .find_node(&LookupQuery {
+            bmc_addresses: vec!["192.0.2.1".into()],
+            macs: vec![],
+        })
+        .await
+        .unwrap();
     assert_eq!((found.uuid, found.state), (uuid, State::Starting));
 }
 
@@ -145,12 +203,23 @@ async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: 
 async fn upgrade_adopts_a_database_upstream_created_and_keeps_every_row(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
     db.execute_sql(&fixture(backend)).unwrap();
-    let tables = ["nodes", "attributes", "options", "rules", "rule_conditions", "rule_actions", "introspection_data"];
+    let tables = [
+        "nodes",
+        "attributes",
+        "options",
+        "rules",
+        "rule_conditions",
+        "rule_actions",
+        "introspection_data",
+    ];
     let before: Vec<i64> = tables.iter().map(|t| db.count_rows(t).unwrap()).collect();
     assert_eq!(before, [4, 5, 1, 2, 3, 2, 2]);
 
     let dbsync = Dbsync::for_db(&db);
-    assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n");
+    assert_eq!(
+        dbsync.ok(&["version"]),
+        "b55109d5063a\npending migration: 20261121000000\n"
+    );
     dbsync.ok(&["upgrade"]);
     dbsync.ok(&["upgrade"]);
     assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n");
@@ -159,31 +228,67 @@ async fn upgrade_adopts_a_database_upstream_created_and_keeps_every_row(#[case] 
 
     let cache = db.node_cache();
     let uuid = |text: &str| NodeUuid::parse(text).unwrap();
-    let listed: Vec<NodeUuid> = cache.list_nodes(None, None, None).await.unwrap().into_iter().map(|n| n.uuid).collect();
+    let listed: Vec<NodeUuid> = cache
+        .list_nodes(None, None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.uuid)
+        .collect();
     assert_eq!(listed, [uuid(N4), uuid(N2), uuid(N1), uuid(N3)]);
 
     let finished = cache.get_node(uuid(N1)).await.unwrap();
     assert_eq!(finished.state, State::Finished);
-    assert_eq!(finished.finished_at.unwrap().to_string(), "2024-05-01 10:05:00");
+    assert_eq!(
+        finished.finished_at.unwrap().to_string(),
+        "2024-05-01 10:05:00"
+    );
     let failed = cache.get_node(uuid(N3)).await.unwrap();
-    assert_eq!((failed.state, failed.error.as_deref(), failed.manage_boot), (State::Error, Some("Introspection timeout"), false));
+    assert_eq!(
+        (failed.state, failed.error.as_deref(), failed.manage_boot),
+        (State::Error, Some("Introspection timeout"), false)
+    );
     let legacy = cache.get_node(uuid(N2)).await.unwrap();
     assert!(legacy.manage_boot, "NULL manage_boot reads as true");
-    assert_eq!(cache.options(uuid(N2)).await.unwrap()["foo"], serde_json::json!("bar"));
-    assert_eq!(cache.introspection_data(uuid(N1), true).await.unwrap()["memory_mb"], 16384);
-    assert_eq!(cache.introspection_data(uuid(N1), false).await.unwrap()["ipmi_address"], "192.0.2.1");
+    assert_eq!(
+        cache.options(uuid(N2)).await.unwrap()["foo"],
+        serde_json::json!("bar")
+    );
+    assert_eq!(
+        cache.introspection_data(uuid(N1), true).await.unwrap()["memory_mb"],
+        16384
+    );
+    assert_eq!(
+        cache.introspection_data(uuid(N1), false).await.unwrap()["ipmi_address"],
+        "192.0.2.1"
+    );
     assert_eq!(cache.active_macs().await.unwrap().len(), 3);
 
     // Lookup and state changes work on upstream's rows, whatever their version_id.
-    let query = LookupQuery { bmc_addresses: vec!["192.0.2.10".into()], macs: vec!["52:54:00:12:34:57".into()] };
+    let query = LookupQuery {
+        bmc_addresses: vec!["192.0.2.10".into()],
+        macs: vec!["52:54:00:12:34:57".into()],
+    };
     let mut node = cache.find_node(&query).await.unwrap();
     assert_eq!(node.uuid, uuid(N2));
-    cache.fsm_event(&mut node, Event::Process, Strictness::Strict).await.unwrap();
-    cache.finished(&mut node, Event::Finish, None).await.unwrap();
+    cache
+        .fsm_event(&mut node, Event::Process, Strictness::Strict)
+        .await
+        .unwrap();
+    cache
+        .finished(&mut node, Event::Finish, None)
+        .await
+        .unwrap();
     let mut node = cache.get_node(uuid(N4)).await.unwrap();
-    cache.fsm_event(&mut node, Event::Error, Strictness::Lenient).await.unwrap();
+    cache
+        .fsm_event(&mut node, Event::Error, Strictness::Lenient)
+        .await
+        .unwrap();
     assert_eq!(cache.get_node(uuid(N4)).await.unwrap().state, State::Error);
-    assert_eq!(cache.get_node(uuid(N2)).await.unwrap().state, State::Finished);
+    assert_eq!(
+        cache.get_node(uuid(N2)).await.unwrap().state,
+        State::Finished
+    );
 }
 
 #[rstest]
@@ -198,17 +303,33 @@ fn stamp_records_a_revision_without_migrating(#[case] backend: Backend) {
     dbsync.ok(&["stamp", "--revision", "bf8dec16023c"]);
     assert_eq!(dbsync.ok(&["version"]), "bf8dec16023c\n");
     let error = dbsync.fails(&["upgrade"]);
-    assert!(error.contains("the database is at upstream revision bf8dec16023c"), "{error}");
-    dbsync.ok(&["stamp", "--revision", "b55109d5063a"]);
+    assert!(
+        error.contains("the database is at upstream revision bf8dec16023c"),
+        "{error}"
+    );
+    dbsync.ok(&["stamp", "--revision", "head"]);
     assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n");
-    dbsync.ok(&["upgrade"]);
     let error = dbsync.fails(&["stamp", "--revision", "0123456789ab"]);
-    assert!(error.contains("Can't locate revision identified by '0123456789ab'"), "{error}");
-    assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n", "a refused stamp changes nothing");
+    assert!(
+        error.contains("Can't locate revision identified by '0123456789ab'"),
+        "{error}"
+    );
+    assert_eq!(
+        dbsync.ok(&["version"]),
+        "b55109d5063a (head)\n",
+        "a refused stamp changes nothing"
+    );
     let error = dbsync.fails(&["upgrade", "--revision", "nonsense"]);
-    assert!(error.contains("Can't locate revision identified by 'nonsense'"), "{error}");
+    assert!(
+        error.contains("Can't locate revision identified by 'nonsense'"),
+        "{error}"
+    );
     let usage = dbsync.run(&["stamp"]);
-    assert_eq!(usage.status.code(), Some(2), "a missing --revision is a usage error");
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "a missing --revision is a usage error"
+    );
 }
 
 #[rstest]
@@ -218,7 +339,8 @@ fn stamp_records_a_revision_without_migrating(#[case] backend: Backend) {
 #[test]
 fn an_unversioned_database_is_refused_untouched(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
-    db.execute_sql("CREATE TABLE nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY)").unwrap();
+    db.execute_sql("CREATE TABLE nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY)")
+        .unwrap();
     let before = db.schema().unwrap();
     let error = Dbsync::for_db(&db).fails(&["upgrade"]);
     assert!(error.contains("stamp it"), "{error}");
@@ -232,13 +354,22 @@ fn an_unversioned_database_is_refused_untouched(#[case] backend: Backend) {
 fn an_unreachable_database_is_a_clear_error(#[case] connection: &str) {
     let error = Dbsync::for_url(connection).fails(&["upgrade"]);
     assert!(error.contains("cannot connect to the database"), "{error}");
-    assert!(!error.contains("psycopg2") || error.contains("postgresql"), "{error}");
+    assert!(
+        !error.contains("psycopg2") || error.contains("postgresql"),
+        "{error}"
+    );
 }
 
 #[rstest]
-#[case::dialect("[database]\nconnection = oracle://scott:tiger@db/orcl\n", "unsupported database dialect \"oracle\"")]
+#[case::dialect(
+    "[database]\nconnection = oracle://scott:tiger@db/orcl\n",
+    "unsupported database dialect \"oracle\""
+)]
 #[case::memory("[database]\nconnection = sqlite://\n", "an SQLite URL needs a path")]
-#[case::bad_type("[database]\nconnection = sqlite:///x.db\nmax_retries = often\n", "option max_retries in group [database]")]
+#[case::bad_type(
+    "[database]\nconnection = sqlite:///x.db\nmax_retries = often\n",
+    "option max_retries in group [database]"
+)]
 #[case::syntax("[database\nconnection = sqlite:///x.db\n", "invalid section header")]
 fn bad_configuration_is_a_clear_error(#[case] text: &str, #[case] expected: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -254,7 +385,10 @@ fn bad_configuration_is_a_clear_error(#[case] text: &str, #[case] expected: &str
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains(expected), "{stderr}");
-    assert!(!stderr.contains("tiger"), "passwords are never printed: {stderr}");
+    assert!(
+        !stderr.contains("tiger"),
+        "passwords are never printed: {stderr}"
+    );
 }
 
 #[test]

@@ -44,7 +44,9 @@ impl DatabaseOptions {
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         let section = sources.section("database", Self::DEFAULTS);
         let number = |name: &str| -> Result<i64> {
-            Ok(section.integer(name)?.expect("every option has a declared default"))
+            Ok(section
+                .integer(name)?
+                .expect("every option has a declared default"))
         };
         Ok(Self {
             connection: section.string("connection")?.expect("declared default"),
@@ -54,7 +56,9 @@ impl DatabaseOptions {
             connection_recycle_time: clamp(number("connection_recycle_time")?).into(),
             max_retries: number("max_retries")?,
             retry_interval: clamp(number("retry_interval")?).into(),
-            sqlite_synchronous: section.boolean("sqlite_synchronous")?.expect("declared default"),
+            sqlite_synchronous: section
+                .boolean("sqlite_synchronous")?
+                .expect("declared default"),
         })
     }
 }
@@ -79,14 +83,19 @@ pub struct DefaultOptions {
 
 impl DefaultOptions {
     /// Declared defaults.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("timeout", "3600"), ("node_status_keep_time", "0"), ("api_max_limit", "1000")];
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
+        ("timeout", "3600"),
+        ("node_status_keep_time", "0"),
+        ("api_max_limit", "1000"),
+    ];
 
     /// Reads `[DEFAULT]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         let section = sources.section("DEFAULT", Self::DEFAULTS);
         let number = |name: &str| -> Result<i64> {
-            Ok(section.integer(name)?.expect("every option has a declared default"))
+            Ok(section
+                .integer(name)?
+                .expect("every option has a declared default"))
         };
         Ok(Self {
             timeout: number("timeout")?,
@@ -131,8 +140,11 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_option() {
-        let sources =
-            ConfigSources::from_text("[database]\nmax_pool_size = many\n", Path::new("inspector.conf")).unwrap();
+        let sources = ConfigSources::from_text(
+            "[database]\nmax_pool_size = many\n",
+            Path::new("inspector.conf"),
+        )
+        .unwrap();
         let error = DatabaseOptions::from_sources(&sources).unwrap_err();
         assert_eq!(
             error.to_string(),

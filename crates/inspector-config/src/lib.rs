@@ -11,7 +11,7 @@ mod groups;
 mod ini;
 mod sources;
 
-pub use error::{ConfigError, Result};
+pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
 pub use sources::{ConfigSources, Lookup};

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Interpolation, InvalidValue, Result};
 use crate::ini::{IniFile, RawValue};
 
 /// Every configuration file, in precedence order (later wins).
@@ -55,7 +55,11 @@ impl ConfigSources {
 
     /// A typed view of one section, with the declared defaults used for
     /// unset options and for `$name` references.
-    pub fn section<'a>(&'a self, section: &'a str, defaults: &'a [(&'a str, &'a str)]) -> Lookup<'a> {
+    pub fn section<'a>(
+        &'a self,
+        section: &'a str,
+        defaults: &'a [(&'a str, &'a str)],
+    ) -> Lookup<'a> {
         Lookup {
             sources: self,
             section,
@@ -101,7 +105,12 @@ impl<'a> Lookup<'a> {
         })
     }
 
-    fn typed<T>(&self, option: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>> {
+    fn typed<T>(
+        &self,
+        option: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>> {
         let Some((text, origin)) = self.resolve(option, 0)? else {
             return Ok(None);
         };
@@ -116,14 +125,14 @@ impl<'a> Lookup<'a> {
             || (PathBuf::from("<defaults>"), 0),
             |raw| (raw.path.clone(), raw.line),
         );
-        ConfigError::InvalidValue {
+        ConfigError::InvalidValue(Box::new(InvalidValue {
             path,
             line,
             section: self.section.to_owned(),
             option: option.to_owned(),
             value: text.to_owned(),
             expected: expected.to_owned(),
-        }
+        }))
     }
 
     fn default_of(&self, option: &str) -> Option<&'a str> {
@@ -172,18 +181,23 @@ impl<'a> Lookup<'a> {
             let (section, key) = name.split_once('.').unwrap_or((self.section, name));
             let target = Lookup {
                 section,
-                defaults: if section == self.section { self.defaults } else { &[] },
+                defaults: if section == self.section {
+                    self.defaults
+                } else {
+                    &[]
+                },
                 ..*self
             };
             let Some((value, _)) = target.resolve(key, depth + 1)? else {
-                let (path, line) = raw.map_or_else(|| (PathBuf::new(), 0), |r| (r.path.clone(), r.line));
-                return Err(ConfigError::Interpolation {
+                let (path, line) =
+                    raw.map_or_else(|| (PathBuf::new(), 0), |r| (r.path.clone(), r.line));
+                return Err(ConfigError::Interpolation(Box::new(Interpolation {
                     path,
                     line,
                     section: self.section.to_owned(),
                     option: option.to_owned(),
                     reference: name.to_owned(),
-                });
+                })));
             };
             out.push_str(&value);
             rest = after;
@@ -227,7 +241,10 @@ mod tests {
 
     #[test]
     fn later_files_override_earlier_ones() {
-        let sources = sources(&["[DEFAULT]\ntimeout = 10\nhost = a\n", "[DEFAULT]\ntimeout = 20\n"]);
+        let sources = sources(&[
+            "[DEFAULT]\ntimeout = 10\nhost = a\n",
+            "[DEFAULT]\ntimeout = 20\n",
+        ]);
         let section = sources.section("DEFAULT", &[]);
         assert_eq!(section.integer("timeout").unwrap(), Some(20));
         assert_eq!(section.string("host").unwrap().as_deref(), Some("a"));
@@ -236,7 +253,9 @@ mod tests {
 
     #[test]
     fn interpolation_sees_the_same_group_and_declared_defaults() {
-        let sources = sources(&["[processing]\nprocessing_hooks = $default_processing_hooks,lldp_basic\nprice = $$5\n"]);
+        let sources = sources(&[
+            "[processing]\nprocessing_hooks = $default_processing_hooks,lldp_basic\nprice = $$5\n",
+        ]);
         let defaults = [("default_processing_hooks", "ramdisk_error,scheduler")];
         let section = sources.section("processing", &defaults);
         assert_eq!(
@@ -248,16 +267,24 @@ mod tests {
 
     #[test]
     fn interpolation_with_group_prefix_and_braces() {
-        let sources = sources(&["[DEFAULT]\nstate_path = /var/lib\n[database]\nconnection = sqlite:///${DEFAULT.state_path}/x.db\n"]);
+        let sources = sources(&[
+            "[DEFAULT]\nstate_path = /var/lib\n[database]\nconnection = sqlite:///${DEFAULT.state_path}/x.db\n",
+        ]);
         let section = sources.section("database", &[]);
-        assert_eq!(section.string("connection").unwrap().as_deref(), Some("sqlite:////var/lib/x.db"));
+        assert_eq!(
+            section.string("connection").unwrap().as_deref(),
+            Some("sqlite:////var/lib/x.db")
+        );
     }
 
     #[test]
     fn missing_reference_is_an_error_naming_the_option() {
         let sources = sources(&["[a]\nx = $nope\n"]);
         let error = sources.section("a", &[]).string("x").unwrap_err();
-        assert_eq!(error.to_string(), "f0.conf:2: option x in group [a] refers to $nope, which is not set");
+        assert_eq!(
+            error.to_string(),
+            "f0.conf:2: option x in group [a] refers to $nope, which is not set"
+        );
     }
 
     #[rstest]
@@ -272,7 +299,10 @@ mod tests {
     #[case("0", false)]
     fn oslo_booleans(#[case] text: &str, #[case] want: bool) {
         let sources = sources(&[&format!("[a]\nflag = {text}\n")]);
-        assert_eq!(sources.section("a", &[]).boolean("flag").unwrap(), Some(want));
+        assert_eq!(
+            sources.section("a", &[]).boolean("flag").unwrap(),
+            Some(want)
+        );
     }
 
     #[rstest]
@@ -300,7 +330,11 @@ mod tests {
         let confd = dir.path().join("conf.d");
         std::fs::create_dir(&confd).unwrap();
         std::fs::write(confd.join("20-b.conf"), "[DEFAULT]\ntimeout = 3\n").unwrap();
-        std::fs::write(confd.join("10-a.conf"), "[DEFAULT]\ntimeout = 2\nhost = h\n").unwrap();
+        std::fs::write(
+            confd.join("10-a.conf"),
+            "[DEFAULT]\ntimeout = 2\nhost = h\n",
+        )
+        .unwrap();
         std::fs::write(confd.join("ignored.txt"), "[DEFAULT]\ntimeout = 9\n").unwrap();
         let sources = ConfigSources::load(&[main], &[confd]).unwrap();
         let section = sources.section("DEFAULT", &[]);
@@ -310,7 +344,12 @@ mod tests {
 
     #[test]
     fn unreadable_file_is_a_clear_error() {
-        let error = ConfigSources::load(&[PathBuf::from("/nonexistent/inspector.conf")], &[]).unwrap_err();
-        assert!(error.to_string().starts_with("cannot read /nonexistent/inspector.conf"));
+        let error =
+            ConfigSources::load(&[PathBuf::from("/nonexistent/inspector.conf")], &[]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot read /nonexistent/inspector.conf")
+        );
     }
 }

@@ -3,6 +3,8 @@
 //! The case list was written from the table in the specification (section 1.3),
 //! one case per cell: `Some(state)` where the table names a target, `None` for a dash.
 
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
 use inspector_fsm::{Event, InvalidTransition, State, Strictness, apply, next};
 use rstest::rstest;
 
@@ -102,7 +104,9 @@ fn transition_table(#[case] from: State, #[case] event: Event, #[case] to: Optio
 fn every_state_has_an_outgoing_transition() {
     for state in State::ALL {
         assert!(
-            Event::ALL.into_iter().any(|event| next(state, event).is_ok()),
+            Event::ALL
+                .into_iter()
+                .any(|event| next(state, event).is_ok()),
             "{state} is terminal"
         );
     }

@@ -35,7 +35,9 @@ pub enum Error {
         candidates: String,
     },
     /// The matched record disappeared before it could be locked.
-    #[error("Could not find node {0} in introspection cache, probably it's not on introspection now")]
+    #[error(
+        "Could not find node {0} in introspection cache, probably it's not on introspection now"
+    )]
     NotOnIntrospection(NodeUuid),
     /// The matched record's introspection is already over.
     #[error("Introspection for node {uuid} already finished on {finished_at}")]

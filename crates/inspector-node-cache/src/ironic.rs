@@ -32,7 +32,10 @@ pub trait IronicNodes: Send + Sync {
 
     /// The node whose resolved BMC address is one of `addresses`, if any;
     /// several nodes is a [`IronicError::BadRequest`] with upstream's message.
-    async fn node_by_bmc_addresses(&self, addresses: &[String]) -> Result<Option<NodeUuid>, IronicError>;
+    async fn node_by_bmc_addresses(
+        &self,
+        addresses: &[String],
+    ) -> Result<Option<NodeUuid>, IronicError>;
 
     /// The node's provision state (`GET /v1/nodes/{uuid}?fields=uuid,provision_state`).
     async fn provision_state(&self, uuid: NodeUuid) -> Result<Option<String>, IronicError>;

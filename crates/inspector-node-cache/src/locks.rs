@@ -67,7 +67,9 @@ impl NodeLock {
 
 impl fmt::Debug for NodeLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NodeLock").field("uuid", &self.uuid).finish()
+        f.debug_struct("NodeLock")
+            .field("uuid", &self.uuid)
+            .finish()
     }
 }
 
@@ -89,11 +91,17 @@ impl InProcessLocks {
 
     /// How many nodes have their lock held or awaited right now.
     pub fn busy_nodes(&self) -> usize {
-        self.registry.lock().expect("lock registry is never poisoned").len()
+        self.registry
+            .lock()
+            .expect("lock registry is never poisoned")
+            .len()
     }
 
     fn mutex_for(&self, uuid: NodeUuid) -> Arc<tokio::sync::Mutex<()>> {
-        let mut registry = self.registry.lock().expect("lock registry is never poisoned");
+        let mut registry = self
+            .registry
+            .lock()
+            .expect("lock registry is never poisoned");
         registry.entry(uuid).or_default().clone()
     }
 
@@ -140,7 +148,10 @@ impl InProcessLocks {
 /// Drops the registry entry of `uuid` when nobody holds or awaits it.
 fn forget_if_idle(registry: &Registry, uuid: NodeUuid) {
     let mut map = registry.lock().expect("lock registry is never poisoned");
-    if map.get(&uuid).is_some_and(|mutex| Arc::strong_count(mutex) == 1) {
+    if map
+        .get(&uuid)
+        .is_some_and(|mutex| Arc::strong_count(mutex) == 1)
+    {
         map.remove(&uuid);
     }
 }
@@ -174,11 +185,18 @@ mod tests {
         let node = uuid();
         let held = locks.lock(node).await.unwrap();
         assert!(locks.try_lock(node).await.unwrap().is_none());
-        assert!(locks.try_lock(uuid()).await.unwrap().is_some(), "other nodes are independent");
+        assert!(
+            locks.try_lock(uuid()).await.unwrap().is_some(),
+            "other nodes are independent"
+        );
         held.release();
         let again = locks.try_lock(node).await.unwrap();
         assert_eq!(again.map(|lock| lock.uuid()), Some(node));
-        assert_eq!(locks.busy_nodes(), 0, "released locks leave no entry behind");
+        assert_eq!(
+            locks.busy_nodes(),
+            0,
+            "released locks leave no entry behind"
+        );
     }
 
     #[tokio::test]
@@ -193,7 +211,13 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!waiter.is_finished(), "the waiter must not get a held lock");
         drop(held);
-        assert_eq!(tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap(), node);
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .unwrap()
+                .unwrap(),
+            node
+        );
     }
 
     #[tokio::test]

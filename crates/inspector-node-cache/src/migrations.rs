@@ -58,17 +58,62 @@ pub struct Revision {
 pub const KNOWN_REVISIONS: [Revision; 10] = [
     rev("578f84f38d", None, "2015-09-15", "inital_db_schema"),
     rev("d588418040d", Some("578f84f38d"), "2015-09-21", "add_rules"),
-    rev("e169a4a81d88", Some("d588418040d"), "2016-02-16", "add_invert_field_to_rule_condition"),
-    rev("d2e48801c8ef", Some("e169a4a81d88"), "2016-07-29", "introducing_node_state_attribute"),
-    rev("d00d6e3f38c4", Some("d2e48801c8ef"), "2016-12-15", "change_created_finished_at_type"),
-    rev("882b2d84cb1b", Some("d00d6e3f38c4"), "2017-01-13", "attribute_constraints_relaxing"),
-    rev("18440d0834af", Some("882b2d84cb1b"), "2017-12-11", "introducing_the_aborting_state"),
-    rev("2970d2d44edc", Some("18440d0834af"), "2016-05-16", "add_manage_boot_to_nodes"),
-    rev("bf8dec16023c", Some("2970d2d44edc"), "2018-07-19", "add_introspection_data_table"),
-    rev(UPSTREAM_HEAD, Some("bf8dec16023c"), "2019-12-11", "add_scope_column_to_rules"),
+    rev(
+        "e169a4a81d88",
+        Some("d588418040d"),
+        "2016-02-16",
+        "add_invert_field_to_rule_condition",
+    ),
+    rev(
+        "d2e48801c8ef",
+        Some("e169a4a81d88"),
+        "2016-07-29",
+        "introducing_node_state_attribute",
+    ),
+    rev(
+        "d00d6e3f38c4",
+        Some("d2e48801c8ef"),
+        "2016-12-15",
+        "change_created_finished_at_type",
+    ),
+    rev(
+        "882b2d84cb1b",
+        Some("d00d6e3f38c4"),
+        "2017-01-13",
+        "attribute_constraints_relaxing",
+    ),
+    rev(
+        "18440d0834af",
+        Some("882b2d84cb1b"),
+        "2017-12-11",
+        "introducing_the_aborting_state",
+    ),
+    rev(
+        "2970d2d44edc",
+        Some("18440d0834af"),
+        "2016-05-16",
+        "add_manage_boot_to_nodes",
+    ),
+    rev(
+        "bf8dec16023c",
+        Some("2970d2d44edc"),
+        "2018-07-19",
+        "add_introspection_data_table",
+    ),
+    rev(
+        UPSTREAM_HEAD,
+        Some("bf8dec16023c"),
+        "2019-12-11",
+        "add_scope_column_to_rules",
+    ),
 ];
 
-const fn rev(id: &'static str, down_revision: Option<&'static str>, created: &'static str, message: &'static str) -> Revision {
+const fn rev(
+    id: &'static str,
+    down_revision: Option<&'static str>,
+    created: &'static str,
+    message: &'static str,
+) -> Revision {
     Revision {
         id,
         down_revision,
@@ -124,7 +169,9 @@ fn embedded(backend: Backend) -> Result<&'static EmbeddedMigrations> {
         #[cfg(feature = "mysql")]
         Backend::Mysql => Ok(&MYSQL),
         #[allow(unreachable_patterns)]
-        other => Err(Error::Schema(format!("this build has no {other:?} support"))),
+        other => Err(Error::Schema(format!(
+            "this build has no {other:?} support"
+        ))),
     }
 }
 
@@ -133,7 +180,10 @@ fn all_versions(backend: Backend) -> Result<Vec<String>> {
     use diesel::migration::MigrationSource;
     let migrations = MigrationSource::<diesel::sqlite::Sqlite>::migrations(embedded(backend)?)
         .map_err(|e| Error::Schema(format!("embedded migrations are unreadable: {e}")))?;
-    let mut versions: Vec<String> = migrations.iter().map(|m| m.name().version().to_string()).collect();
+    let mut versions: Vec<String> = migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
     versions.sort();
     Ok(versions)
 }
@@ -168,8 +218,10 @@ fn applied_versions(conn: &mut AnyConnection, existing: &[String]) -> Result<Vec
     if !existing.iter().any(|t| t == "__diesel_schema_migrations") {
         return Ok(Vec::new());
     }
-    let rows: Vec<TableName> =
-        diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations ORDER BY version").load(conn)?;
+    let rows: Vec<TableName> = diesel::sql_query(
+        "SELECT version AS name FROM __diesel_schema_migrations ORDER BY version",
+    )
+    .load(conn)?;
     Ok(rows.into_iter().map(|row| row.name).collect())
 }
 
@@ -210,7 +262,10 @@ fn adopt_upstream(conn: &mut AnyConnection) -> Result<()> {
     diesel::insert_into(schema_migrations::table)
         .values(schema_migrations::version.eq(INITIAL_VERSION))
         .execute(conn)?;
-    info!(revision = UPSTREAM_HEAD, "adopted a database created by upstream ironic-inspector");
+    info!(
+        revision = UPSTREAM_HEAD,
+        "adopted a database created by upstream ironic-inspector"
+    );
     Ok(())
 }
 
@@ -220,11 +275,20 @@ fn with_harness<T>(
     work: impl FnOnce(&mut dyn HarnessOps) -> diesel::migration::Result<T>,
 ) -> Result<T> {
     let result = match conn {
-        AnyConnection::Sqlite(c) => work(&mut Ops { conn: c, source: || SQLITE }),
+        AnyConnection::Sqlite(c) => work(&mut Ops {
+            conn: c,
+            source: || SQLITE,
+        }),
         #[cfg(feature = "postgres")]
-        AnyConnection::Postgres(c) => work(&mut Ops { conn: c, source: || POSTGRES }),
+        AnyConnection::Postgres(c) => work(&mut Ops {
+            conn: c,
+            source: || POSTGRES,
+        }),
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(c) => work(&mut Ops { conn: c, source: || MYSQL }),
+        AnyConnection::Mysql(c) => work(&mut Ops {
+            conn: c,
+            source: || MYSQL,
+        }),
     };
     result.map_err(|e| Error::Schema(format!("migration failed: {e}")))
 }
@@ -248,7 +312,12 @@ where
     EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
 {
     fn applied_migrations(&mut self) -> diesel::migration::Result<Vec<String>> {
-        Ok(self.conn.applied_migrations()?.iter().map(ToString::to_string).collect())
+        Ok(self
+            .conn
+            .applied_migrations()?
+            .iter()
+            .map(ToString::to_string)
+            .collect())
     }
 
     fn run_next(&mut self) -> diesel::migration::Result<Option<String>> {
@@ -283,11 +352,17 @@ fn normalise_target(target: Option<&str>, backend: Backend) -> Result<Option<Str
     match target {
         None | Some("head" | "heads") => Ok(None),
         Some(UPSTREAM_HEAD) => Ok(Some(INITIAL_VERSION.to_owned())),
-        Some(other) if all_versions(backend)?.iter().any(|v| v == other) => Ok(Some(other.to_owned())),
-        Some(other) if KNOWN_REVISIONS.iter().any(|r| r.id == other) => Err(Error::Schema(format!(
-            "cannot upgrade to revision {other}: it is older than {UPSTREAM_HEAD}, the oldest schema this release creates"
+        Some(other) if all_versions(backend)?.iter().any(|v| v == other) => {
+            Ok(Some(other.to_owned()))
+        }
+        Some(other) if KNOWN_REVISIONS.iter().any(|r| r.id == other) => {
+            Err(Error::Schema(format!(
+                "cannot upgrade to revision {other}: it is older than {UPSTREAM_HEAD}, the oldest schema this release creates"
+            )))
+        }
+        Some(other) => Err(Error::Schema(format!(
+            "Can't locate revision identified by '{other}'"
         ))),
-        Some(other) => Err(Error::Schema(format!("Can't locate revision identified by '{other}'"))),
     }
 }
 
@@ -302,7 +377,9 @@ fn upgrade(conn: &mut AnyConnection, target: Option<&str>) -> Result<Vec<String>
                     .to_owned(),
             ));
         }
-        SchemaStatus::Versioned { alembic, applied, .. } => match alembic.as_deref() {
+        SchemaStatus::Versioned {
+            alembic, applied, ..
+        } => match alembic.as_deref() {
             Some(UPSTREAM_HEAD) if !recorded_initial(conn)? => {
                 debug_assert!(applied.iter().any(|v| v == INITIAL_VERSION));
                 adopt_upstream(conn)?;
@@ -316,7 +393,9 @@ fn upgrade(conn: &mut AnyConnection, target: Option<&str>) -> Result<Vec<String>
                 )));
             }
             Some(unknown) => {
-                return Err(Error::Schema(format!("Can't locate revision identified by '{unknown}'")));
+                return Err(Error::Schema(format!(
+                    "Can't locate revision identified by '{unknown}'"
+                )));
             }
             None => {
                 return Err(Error::Schema(
@@ -352,7 +431,9 @@ fn upgrade(conn: &mut AnyConnection, target: Option<&str>) -> Result<Vec<String>
 /// Whether diesel itself recorded our first migration.
 fn recorded_initial(conn: &mut AnyConnection) -> Result<bool> {
     let existing = tables(conn)?;
-    Ok(applied_versions(conn, &existing)?.iter().any(|v| v == INITIAL_VERSION))
+    Ok(applied_versions(conn, &existing)?
+        .iter()
+        .any(|v| v == INITIAL_VERSION))
 }
 
 fn status_applied(conn: &mut AnyConnection) -> Result<Vec<String>> {
@@ -370,10 +451,9 @@ fn undo_partial_ddl(conn: &mut AnyConnection, before: &[String]) {
     }
     let Ok(after) = tables(conn) else { return };
     for table in UPSTREAM_TABLES.iter().rev() {
-        if after.iter().any(|t| t == table) && !before.iter().any(|t| t == table) {
-            if let Err(error) = conn.batch_execute(&format!("DROP TABLE {table}")) {
-                warn!(%table, %error, "could not drop a table of the failed migration");
-            }
+        let created = after.iter().any(|t| t == table) && !before.iter().any(|t| t == table);
+        if created && let Err(error) = conn.batch_execute(&format!("DROP TABLE {table}")) {
+            warn!(%table, %error, "could not drop a table of the failed migration");
         }
     }
 }
@@ -386,7 +466,9 @@ fn stamp(conn: &mut AnyConnection, requested: &str) -> Result<()> {
             .iter()
             .find(|r| r.id == other)
             .map(|r| r.id)
-            .ok_or_else(|| Error::Schema(format!("Can't locate revision identified by '{other}'")))?,
+            .ok_or_else(|| {
+                Error::Schema(format!("Can't locate revision identified by '{other}'"))
+            })?,
     };
     // `head` marks every migration of ours applied, like alembic's `stamp head`;
     // upstream's head marks only the first one (the upstream schema).

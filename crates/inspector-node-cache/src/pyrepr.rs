@@ -5,7 +5,11 @@ use chrono::{NaiveDateTime, Timelike};
 
 /// `repr()` of a Python `str`.
 pub(crate) fn string(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(text.len() + 2);
     out.push(quote);
     for c in text.chars() {
@@ -46,7 +50,11 @@ pub(crate) fn datetime(value: &NaiveDateTime) -> String {
     if value.nanosecond() / 1000 == 0 {
         value.format("%Y-%m-%d %H:%M:%S").to_string()
     } else {
-        format!("{}.{:06}", value.format("%Y-%m-%d %H:%M:%S"), value.nanosecond() / 1000)
+        format!(
+            "{}.{:06}",
+            value.format("%Y-%m-%d %H:%M:%S"),
+            value.nanosecond() / 1000
+        )
     }
 }
 

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::{Connection, RunQueryDsl};
 use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl};
 
 use crate::{Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, Result};
 
@@ -29,7 +29,9 @@ pub struct TestDatabase {
 
 impl std::fmt::Debug for TestDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestDatabase").field("url", &self.url).finish()
+        f.debug_struct("TestDatabase")
+            .field("url", &self.url)
+            .finish()
     }
 }
 
@@ -48,17 +50,24 @@ pub fn test_pool_options() -> PoolOptions {
 /// The server URL for `backend`, or `None` after telling why the backend is skipped.
 pub fn server_url(backend: Backend) -> Option<DatabaseUrl> {
     let var = match backend {
-        Backend::Sqlite => return Some(DatabaseUrl::parse("sqlite:///unused.sqlite").expect("valid URL")),
+        Backend::Sqlite => {
+            return Some(DatabaseUrl::parse("sqlite:///unused.sqlite").expect("valid URL"));
+        }
         Backend::Postgres => POSTGRES_URL_VAR,
         Backend::Mysql => MYSQL_URL_VAR,
     };
     match std::env::var(var) {
-        Ok(text) if !text.is_empty() => Some(DatabaseUrl::parse(&text).unwrap_or_else(|e| panic!("{var}: {e}"))),
+        Ok(text) if !text.is_empty() => {
+            Some(DatabaseUrl::parse(&text).unwrap_or_else(|e| panic!("{var}: {e}")))
+        }
         _ => {
             let thread = std::thread::current();
             let test = thread.name().unwrap_or("test");
             // Written past the test harness's capture so that a skip is never silent.
-            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {var} is not set, no {backend:?} server to test against");
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: {var} is not set, no {backend:?} server to test against"
+            );
             None
         }
     }
@@ -67,13 +76,19 @@ pub fn server_url(backend: Backend) -> Option<DatabaseUrl> {
 impl TestDatabase {
     /// A new empty database on `backend`, or `None` when the backend is not configured.
     pub fn empty(backend: Backend) -> Option<Self> {
+        Self::empty_with(backend, &test_pool_options())
+    }
+
+    /// [`TestDatabase::empty`] with explicit pool settings.
+    pub fn empty_with(backend: Backend, options: &PoolOptions) -> Option<Self> {
         let server = server_url(backend)?;
         let name = format!("inspector_test_{}", uuid::Uuid::new_v4().simple());
         let (url, dir, server) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let path = dir.path().join("inspector.sqlite");
-                let url = DatabaseUrl::parse(&format!("sqlite:///{}", path.display())).expect("valid URL");
+                let url = DatabaseUrl::parse(&format!("sqlite:///{}", path.display()))
+                    .expect("valid URL");
                 (url, Some(dir), None)
             }
             Backend::Postgres | Backend::Mysql => {
@@ -81,7 +96,7 @@ impl TestDatabase {
                 (server.with_database(&name), None, Some((server, name)))
             }
         };
-        let db = Db::open_blocking(&url, &test_pool_options())
+        let db = Db::open_blocking(&url, options)
             .unwrap_or_else(|e| panic!("cannot open the test database {url}: {e}"));
         Some(Self {
             url,
@@ -93,8 +108,15 @@ impl TestDatabase {
 
     /// A new database with every migration applied.
     pub fn migrated(backend: Backend) -> Option<Self> {
-        let test = Self::empty(backend)?;
-        test.db.upgrade_blocking(None).expect("migrations apply to an empty database");
+        Self::migrated_with(backend, &test_pool_options())
+    }
+
+    /// [`TestDatabase::migrated`] with explicit pool settings.
+    pub fn migrated_with(backend: Backend, options: &PoolOptions) -> Option<Self> {
+        let test = Self::empty_with(backend, options)?;
+        test.db
+            .upgrade_blocking(None)
+            .expect("migrations apply to an empty database");
         Some(test)
     }
 
@@ -126,9 +148,15 @@ impl TestDatabase {
     /// Number of rows in `table`.
     pub fn count_rows(&self, table: &str) -> Result<i64> {
         let rows: Vec<Line> = self.db.run_blocking(|conn| {
-            Ok(diesel::sql_query(format!("SELECT CAST(COUNT(*) AS CHAR(20)) AS line FROM {table}")).load(conn)?)
+            Ok(diesel::sql_query(format!(
+                "SELECT CAST(COUNT(*) AS CHAR(20)) AS line FROM {table}"
+            ))
+            .load(conn)?)
         })?;
-        let count = rows.first().map(|row| row.line.trim().to_owned()).unwrap_or_default();
+        let count = rows
+            .first()
+            .map(|row| row.line.trim().to_owned())
+            .unwrap_or_default();
         Ok(count.parse().unwrap_or(-1))
     }
 
@@ -145,7 +173,7 @@ impl TestDatabase {
                  WHERE m.type = 'table' AND m.name NOT LIKE '__diesel%'",
                 "SELECT m.name || ' fk ' || f.\"from\" || ' -> ' || f.\"table\" || '(' || f.\"to\" || ')' AS line \
                  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
-                "SELECT m.name || ' index unique=' || i.\"unique\" || ' origin=' || i.origin || ' ' || \
+                "SELECT m.name || ' index ' || i.name || ' unique=' || i.\"unique\" || ' origin=' || i.origin || ' ' || \
                  (SELECT group_concat(c.name) FROM pragma_index_info(i.name) c) AS line \
                  FROM sqlite_master m JOIN pragma_index_list(m.name) i \
                  WHERE m.type = 'table' AND m.name NOT LIKE '__diesel%'",
@@ -192,11 +220,79 @@ impl TestDatabase {
         };
         let mut lines = Vec::new();
         for query in queries {
-            let rows: Vec<Line> = self.db.run_blocking(|conn| Ok(diesel::sql_query(*query).load(conn)?))?;
+            let rows: Vec<Line> = self
+                .db
+                .run_blocking(|conn| Ok(diesel::sql_query(*query).load(conn)?))?;
             lines.extend(rows.into_iter().map(|row| row.line));
         }
         lines.sort();
         Ok(lines)
+    }
+}
+
+/// A node put under introspection by [`TestDatabase::populate_waiting_nodes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopulatedNode {
+    /// The record.
+    pub uuid: crate::NodeUuid,
+    /// Its one MAC lookup attribute.
+    pub mac: String,
+    /// Its BMC address lookup attribute.
+    pub bmc_address: String,
+}
+
+impl TestDatabase {
+    /// Puts `count` nodes in `waiting`, each with one MAC and one BMC
+    /// address, using multi-row inserts (fast set-up for large tests).
+    pub fn populate_waiting_nodes(&self, count: usize) -> Result<Vec<PopulatedNode>> {
+        let nodes: Vec<PopulatedNode> = (0..count)
+            .map(|i| PopulatedNode {
+                uuid: crate::NodeUuid::new_random(),
+                mac: format!(
+                    "02:00:{:02x}:{:02x}:{:02x}:{:02x}",
+                    (i >> 24) & 0xff,
+                    (i >> 16) & 0xff,
+                    (i >> 8) & 0xff,
+                    i & 0xff
+                ),
+                bmc_address: format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
+            })
+            .collect();
+        let manage_boot = match self.backend() {
+            Backend::Postgres => "true",
+            _ => "1",
+        };
+        for chunk in nodes.chunks(500) {
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|n| {
+                    format!(
+                        "('{}', '{}', 'waiting', '2026-01-01 00:00:00', {manage_boot})",
+                        n.uuid,
+                        uuid::Uuid::new_v4()
+                    )
+                })
+                .collect();
+            let attributes: Vec<String> = chunk
+                .iter()
+                .flat_map(|n| {
+                    [("mac", &n.mac), ("bmc_address", &n.bmc_address)].map(|(name, value)| {
+                        format!(
+                            "('{}', '{}', '{name}', '{value}')",
+                            uuid::Uuid::new_v4(),
+                            n.uuid
+                        )
+                    })
+                })
+                .collect();
+            self.execute_sql(&format!(
+                "INSERT INTO nodes (uuid, version_id, state, started_at, manage_boot) VALUES {};\n\
+                 INSERT INTO attributes (uuid, node_uuid, name, value) VALUES {};",
+                rows.join(", "),
+                attributes.join(", ")
+            ))?;
+        }
+        Ok(nodes)
     }
 }
 

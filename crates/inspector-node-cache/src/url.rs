@@ -40,7 +40,11 @@ impl DatabaseUrl {
         let (scheme, rest) = text
             .split_once("://")
             .ok_or_else(|| error("expected <dialect>[+<driver>]://..."))?;
-        let dialect = scheme.split('+').next().unwrap_or_default().to_ascii_lowercase();
+        let dialect = scheme
+            .split('+')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         match dialect.as_str() {
             "sqlite" => {
                 let path = rest.split('?').next().unwrap_or_default();
@@ -48,7 +52,9 @@ impl DatabaseUrl {
                     .strip_prefix('/')
                     .ok_or_else(|| error("an SQLite URL needs a path: sqlite:///file.db"))?;
                 if path.is_empty() || path == ":memory:" {
-                    return Err(error("in-memory SQLite databases are not supported; give a file path"));
+                    return Err(error(
+                        "in-memory SQLite databases are not supported; give a file path",
+                    ));
                 }
                 Ok(Self {
                     backend: Backend::Sqlite,
@@ -56,8 +62,9 @@ impl DatabaseUrl {
                 })
             }
             "postgresql" | "postgres" => {
-                let mut url = Url::parse(&format!("postgresql://{rest}")).map_err(|e| error(&e.to_string()))?;
-                Self::require_database(&url).map_err(|reason| error(reason))?;
+                let mut url = Url::parse(&format!("postgresql://{rest}"))
+                    .map_err(|e| error(&e.to_string()))?;
+                Self::require_database(&url).map_err(&error)?;
                 url.set_fragment(None);
                 Ok(Self {
                     backend: Backend::Postgres,
@@ -71,8 +78,9 @@ impl DatabaseUrl {
                 } else {
                     rest.replacen("@/", "@localhost/", 1)
                 };
-                let mut url = Url::parse(&format!("mysql://{rest}")).map_err(|e| error(&e.to_string()))?;
-                Self::require_database(&url).map_err(|reason| error(reason))?;
+                let mut url =
+                    Url::parse(&format!("mysql://{rest}")).map_err(|e| error(&e.to_string()))?;
+                Self::require_database(&url).map_err(&error)?;
                 let kept: Vec<(String, String)> = url
                     .query_pairs()
                     .filter(|(key, _)| MYSQL_PARAMS.contains(&key.as_ref()))
@@ -116,7 +124,9 @@ impl DatabaseUrl {
     /// MySQL only); used to create throw-away test databases.
     pub fn with_database(&self, name: &str) -> Self {
         let mut copy = self.clone();
-        if let (Backend::Postgres | Backend::Mysql, Ok(mut url)) = (self.backend, Url::parse(&self.target)) {
+        if let (Backend::Postgres | Backend::Mysql, Ok(mut url)) =
+            (self.backend, Url::parse(&self.target))
+        {
             url.set_path(&format!("/{name}"));
             copy.target = url.to_string();
         }
@@ -158,14 +168,42 @@ mod tests {
     use super::*;
 
     #[rstest]
-    #[case::relative("sqlite:///ironic_inspector.sqlite", Backend::Sqlite, "ironic_inspector.sqlite")]
-    #[case::absolute("sqlite:////var/lib/inspector.db", Backend::Sqlite, "/var/lib/inspector.db")]
+    #[case::relative(
+        "sqlite:///ironic_inspector.sqlite",
+        Backend::Sqlite,
+        "ironic_inspector.sqlite"
+    )]
+    #[case::absolute(
+        "sqlite:////var/lib/inspector.db",
+        Backend::Sqlite,
+        "/var/lib/inspector.db"
+    )]
     #[case::sqlite_options("sqlite:///x.db?timeout=5", Backend::Sqlite, "x.db")]
-    #[case::pymysql("mysql+pymysql://inspector:pw@db.example.org/ironic_inspector?charset=utf8", Backend::Mysql, "mysql://inspector:pw@db.example.org/ironic_inspector")]
-    #[case::mysql_port("mysql://root@127.0.0.1:3306/test", Backend::Mysql, "mysql://root@127.0.0.1:3306/test")]
-    #[case::mysql_socket("mysql+pymysql://root@/test?unix_socket=/run/mysqld/mysqld.sock&charset=utf8", Backend::Mysql, "mysql://root@localhost/test?unix_socket=%2Frun%2Fmysqld%2Fmysqld.sock")]
-    #[case::psycopg2("postgresql+psycopg2://u:p@10.0.0.1:5432/inspector", Backend::Postgres, "postgresql://u:p@10.0.0.1:5432/inspector")]
-    #[case::postgres_alias("postgres://postgres@127.0.0.1/test?sslmode=disable", Backend::Postgres, "postgresql://postgres@127.0.0.1/test?sslmode=disable")]
+    #[case::pymysql(
+        "mysql+pymysql://inspector:pw@db.example.org/ironic_inspector?charset=utf8",
+        Backend::Mysql,
+        "mysql://inspector:pw@db.example.org/ironic_inspector"
+    )]
+    #[case::mysql_port(
+        "mysql://root@127.0.0.1:3306/test",
+        Backend::Mysql,
+        "mysql://root@127.0.0.1:3306/test"
+    )]
+    #[case::mysql_socket(
+        "mysql+pymysql://root@/test?unix_socket=/run/mysqld/mysqld.sock&charset=utf8",
+        Backend::Mysql,
+        "mysql://root@localhost/test?unix_socket=%2Frun%2Fmysqld%2Fmysqld.sock"
+    )]
+    #[case::psycopg2(
+        "postgresql+psycopg2://u:p@10.0.0.1:5432/inspector",
+        Backend::Postgres,
+        "postgresql://u:p@10.0.0.1:5432/inspector"
+    )]
+    #[case::postgres_alias(
+        "postgres://postgres@127.0.0.1/test?sslmode=disable",
+        Backend::Postgres,
+        "postgresql://postgres@127.0.0.1/test?sslmode=disable"
+    )]
     fn sqlalchemy_urls_convert(#[case] text: &str, #[case] backend: Backend, #[case] target: &str) {
         let url = DatabaseUrl::parse(text).unwrap();
         assert_eq!(url.backend(), backend);
@@ -176,7 +214,10 @@ mod tests {
     #[case::memory("sqlite://", "an SQLite URL needs a path")]
     #[case::memory_explicit("sqlite:///:memory:", "in-memory SQLite databases are not supported")]
     #[case::no_db("mysql+pymysql://root@localhost", "the URL names no database")]
-    #[case::oracle("oracle://scott:tiger@host/db", "unsupported database dialect \"oracle\"")]
+    #[case::oracle(
+        "oracle://scott:tiger@host/db",
+        "unsupported database dialect \"oracle\""
+    )]
     #[case::garbage("not a url", "expected <dialect>")]
     fn bad_urls_are_explained(#[case] text: &str, #[case] reason: &str) {
         let error = DatabaseUrl::parse(text).unwrap_err();
@@ -194,6 +235,9 @@ mod tests {
     #[test]
     fn another_database_on_the_same_server() {
         let url = DatabaseUrl::parse("mysql://root@127.0.0.1:3306/test").unwrap();
-        assert_eq!(url.with_database("t_1").target(), "mysql://root@127.0.0.1:3306/t_1");
+        assert_eq!(
+            url.with_database("t_1").target(),
+            "mysql://root@127.0.0.1:3306/t_1"
+        );
     }
 }

@@ -186,7 +186,10 @@ mod tests {
     #[test]
     fn unknown_names_are_rejected() {
         assert_eq!("done".parse::<State>(), Err(UnknownName("done".into())));
-        assert_eq!("abort-end".parse::<Event>(), Err(UnknownName("abort-end".into())));
+        assert_eq!(
+            "abort-end".parse::<Event>(),
+            Err(UnknownName("abort-end".into()))
+        );
     }
 
     #[test]
@@ -198,7 +201,13 @@ mod tests {
             .collect();
         assert_eq!(
             active,
-            ["starting", "processing", "reapplying", "enrolling", "aborting"]
+            [
+                "starting",
+                "processing",
+                "reapplying",
+                "enrolling",
+                "aborting"
+            ]
         );
     }
 }

@@ -42,7 +42,11 @@ impl NodeCache {
     }
 
     /// Reads one item of a node's stored introspection data.
-    pub async fn introspection_data(&self, uuid: NodeUuid, processed: bool) -> Result<serde_json::Value> {
+    pub async fn introspection_data(
+        &self,
+        uuid: NodeUuid,
+        processed: bool,
+    ) -> Result<serde_json::Value> {
         let stored: Option<Option<String>> = self
             .db
             .run(move |conn| {

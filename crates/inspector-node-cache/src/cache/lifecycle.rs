@@ -40,7 +40,12 @@ impl NodeCache {
     /// `strictness` is strict the record is first finished with an `error`
     /// event carrying that message.
     #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
-    pub async fn fsm_event(&self, node: &mut NodeInfo, event: Event, strictness: Strictness) -> Result<()> {
+    pub async fn fsm_event(
+        &self,
+        node: &mut NodeInfo,
+        event: Event,
+        strictness: Strictness,
+    ) -> Result<()> {
         match inspector_fsm::apply(node.state, event, strictness) {
             Ok(transition) if !transition.changes_state() => Ok(()),
             Ok(transition) => {
@@ -56,7 +61,8 @@ impl NodeCache {
             Err(refusal) => {
                 if refusal.fail_introspection {
                     error!(error = %refusal.error, "invalid event");
-                    self.finished(node, Event::Error, Some(refusal.error.to_string())).await?;
+                    self.finished(node, Event::Error, Some(refusal.error.to_string()))
+                        .await?;
                 } else {
                     warn!(error = %refusal.error, "invalid event");
                 }
@@ -95,7 +101,12 @@ impl NodeCache {
     /// attributes and options are still deleted (as upstream does) but the
     /// state, `finished_at` and `error` stay, and [`Error::InvalidEvent`] is returned.
     #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
-    pub async fn finished(&self, node: &mut NodeInfo, event: Event, error: Option<String>) -> Result<()> {
+    pub async fn finished(
+        &self,
+        node: &mut NodeInfo,
+        event: Event,
+        error: Option<String>,
+    ) -> Result<()> {
         node.release_lock();
         let (uuid, state, expected) = (node.uuid, node.state, node.version_id.clone());
         let finished_at = self.now();
@@ -192,8 +203,12 @@ impl NodeCache {
             if node.state != State::Waiting {
                 error!(node = %uuid, state = %node.state, "timeout occurred while introspection was in an active state");
             }
-            self.finished(&mut node, Event::Timeout, Some("Introspection timeout".to_owned()))
-                .await?;
+            self.finished(
+                &mut node,
+                Event::Timeout,
+                Some("Introspection timeout".to_owned()),
+            )
+            .await?;
             timed_out.push(uuid);
         }
         Ok(timed_out)
@@ -205,6 +220,7 @@ impl NodeCache {
             .db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
+                    rows::begin_write(conn)?;
                     let uuids: Vec<String> = nodes::table
                         .filter(nodes::finished_at.lt(cutoff))
                         .select(nodes::uuid)
@@ -217,7 +233,10 @@ impl NodeCache {
             })
             .await?;
         if deleted > 0 {
-            info!(count = deleted, "deleted finished records past node_status_keep_time");
+            info!(
+                count = deleted,
+                "deleted finished records past node_status_keep_time"
+            );
         }
         Ok(())
     }
@@ -225,10 +244,18 @@ impl NodeCache {
     /// Deletes the records of nodes that are not in `ironic_uuids` (nodes gone
     /// from Ironic), each under its node lock; returns the deleted UUIDs.
     #[tracing::instrument(skip_all)]
-    pub async fn delete_nodes_not_in_list(&self, ironic_uuids: &HashSet<NodeUuid>) -> Result<Vec<NodeUuid>> {
+    pub async fn delete_nodes_not_in_list(
+        &self,
+        ironic_uuids: &HashSet<NodeUuid>,
+    ) -> Result<Vec<NodeUuid>> {
         let all: Vec<String> = self
             .db
-            .run(|conn| Ok(nodes::table.select(nodes::uuid).order(nodes::uuid).load(conn)?))
+            .run(|conn| {
+                Ok(nodes::table
+                    .select(nodes::uuid)
+                    .order(nodes::uuid)
+                    .load(conn)?)
+            })
             .await?;
         let mut deleted = Vec::new();
         for text in all {

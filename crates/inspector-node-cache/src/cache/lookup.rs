@@ -27,7 +27,10 @@ impl LookupQuery {
     /// The attributes in look-up order (names sorted), empty values dropped.
     fn attributes(&self) -> [(&'static str, Vec<String>); 2] {
         let clean = |values: &[String]| values.iter().filter(|v| !v.is_empty()).cloned().collect();
-        [(BMC_ADDRESS, clean(&self.bmc_addresses)), (MAC, clean(&self.macs))]
+        [
+            (BMC_ADDRESS, clean(&self.bmc_addresses)),
+            (MAC, clean(&self.macs)),
+        ]
     }
 
     /// The attributes as upstream prints them: `{'bmc_address': [...], 'mac': [...]}`.
@@ -77,7 +80,11 @@ impl NodeCache {
                 query.describe()
             )));
         };
-        let winners: Vec<String> = scores.into_iter().filter(|(_, s)| *s == best).map(|(u, _)| u).collect();
+        let winners: Vec<String> = scores
+            .into_iter()
+            .filter(|(_, s)| *s == best)
+            .map(|(u, _)| u)
+            .collect();
         if winners.len() > 1 {
             return Err(Error::Ambiguous {
                 attributes: query.describe(),
@@ -103,7 +110,11 @@ impl NodeCache {
     /// Ironic knows as `active` or `rescue` but that is not under
     /// introspection (`[processing] permit_active_introspection`).
     #[tracing::instrument(skip_all)]
-    pub async fn record_node(&self, query: &LookupQuery, ironic: &dyn IronicNodes) -> Result<NodeInfo> {
+    pub async fn record_node(
+        &self,
+        query: &LookupQuery,
+        ironic: &dyn IronicNodes,
+    ) -> Result<NodeInfo> {
         let [(_, bmc_addresses), (_, macs)] = query.attributes();
         if bmc_addresses.is_empty() && macs.is_empty() {
             return Err(Error::NotFoundInCache(
@@ -117,7 +128,10 @@ impl NodeCache {
         };
         let by_bmc = match bmc_addresses.is_empty() {
             true => None,
-            false => ironic.node_by_bmc_addresses(&bmc_addresses).await.map_err(ironic_error)?,
+            false => ironic
+                .node_by_bmc_addresses(&bmc_addresses)
+                .await
+                .map_err(ironic_error)?,
         };
         let uuid = match (by_mac, by_bmc) {
             (Some(a), Some(b)) if a != b => {
@@ -147,8 +161,13 @@ impl NodeCache {
                 "Node {uuid} is not active, its provision state is {shown}"
             )));
         }
-        self.add_node(uuid, initial::ACTIVE_NODE, false, &[(MAC, macs), (BMC_ADDRESS, bmc_addresses)])
-            .await
+        self.add_node(
+            uuid,
+            initial::ACTIVE_NODE,
+            false,
+            &[(MAC, macs), (BMC_ADDRESS, bmc_addresses)],
+        )
+        .await
     }
 
     /// Creates a node in Ironic and an `enrolling` record for it (discovery).
@@ -168,7 +187,9 @@ impl NodeCache {
             }
         };
         info!(node = %uuid, "Node {uuid} was created successfully");
-        self.add_node(uuid, initial::DISCOVERED, true, &[]).await.map(Some)
+        self.add_node(uuid, initial::DISCOVERED, true, &[])
+            .await
+            .map(Some)
     }
 }
 
@@ -178,4 +199,3 @@ fn ironic_error(error: IronicError) -> Error {
         IronicError::NotFound(message) | IronicError::Other(message) => Error::Ironic(message),
     }
 }
-

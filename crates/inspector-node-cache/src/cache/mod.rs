@@ -176,8 +176,10 @@ impl NodeCache {
         attributes: &[(&str, Vec<String>)],
     ) -> Result<NodeInfo> {
         let row = NodeRow::new(uuid, state, self.now(), manage_boot);
-        let attributes: Vec<(String, Vec<String>)> =
-            attributes.iter().map(|(name, values)| ((*name).to_owned(), values.clone())).collect();
+        let attributes: Vec<(String, Vec<String>)> = attributes
+            .iter()
+            .map(|(name, values)| ((*name).to_owned(), values.clone()))
+            .collect();
         let stored = row.clone();
         self.db
             .run(move |conn| {
@@ -203,36 +205,51 @@ impl NodeCache {
         manage_boot: bool,
         bmc_addresses: Vec<String>,
     ) -> Result<NodeInfo> {
-        let row = NodeRow::new(uuid, inspector_fsm::initial::STARTED, self.now(), manage_boot);
+        let row = NodeRow::new(
+            uuid,
+            inspector_fsm::initial::STARTED,
+            self.now(),
+            manage_boot,
+        );
         let stored = row.clone();
         let attributes = vec![(BMC_ADDRESS.to_owned(), bmc_addresses)];
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
+                    rows::begin_write(conn)?;
                     let existing = rows::find_node(conn, uuid)?;
                     if let Some(existing) = &existing {
-                        let to = inspector_fsm::next(existing.state.0, Event::Start).inspect_err(|error| {
-                            tracing::warn!(%error, "invalid event");
-                        })?;
+                        let to = inspector_fsm::next(existing.state.0, Event::Start).inspect_err(
+                            |error| {
+                                tracing::warn!(%error, "invalid event");
+                            },
+                        )?;
                         debug!(from = %existing.state.0, %to, "restarting introspection");
                         let changes = rows::NodeChanges {
                             state: Some(DbState(to)),
                             version_id: Some(rows::new_version()),
                             ..Default::default()
                         };
-                        if !rows::update_versioned(conn, uuid, existing.version_id.as_deref(), &changes)? {
+                        if !rows::update_versioned(
+                            conn,
+                            uuid,
+                            existing.version_id.as_deref(),
+                            &changes,
+                        )? {
                             return Err(Error::StateRace(uuid));
                         }
                     }
                     // Without a row to guard, a concurrent start's insert makes ours
                     // fail on the primary key instead of silently replacing it.
-                    replace_record(conn, &stored, &attributes, existing.is_some()).map_err(|error| match error {
-                        Error::Database(diesel::result::Error::DatabaseError(
-                            diesel::result::DatabaseErrorKind::UniqueViolation,
-                            _,
-                        )) => Error::StateRace(uuid),
-                        other => other,
-                    })
+                    replace_record(conn, &stored, &attributes, existing.is_some()).map_err(
+                        |error| match error {
+                            Error::Database(diesel::result::Error::DatabaseError(
+                                diesel::result::DatabaseErrorKind::UniqueViolation,
+                                _,
+                            )) => Error::StateRace(uuid),
+                            other => other,
+                        },
+                    )
                 })
             })
             .await?;
@@ -247,7 +264,11 @@ impl NodeCache {
     }
 
     /// The record of the node identified by a UUID or, through Ironic, by a name.
-    pub async fn get_node_by_ident(&self, ident: &str, ironic: &dyn IronicNodes) -> Result<NodeInfo> {
+    pub async fn get_node_by_ident(
+        &self,
+        ident: &str,
+        ironic: &dyn IronicNodes,
+    ) -> Result<NodeInfo> {
         let uuid = match NodeUuid::parse(ident) {
             Ok(uuid) => uuid,
             Err(_) => ironic.node_uuid(ident).await.map_err(|error| match error {
@@ -303,10 +324,19 @@ impl NodeCache {
     }
 
     /// Adds lookup attribute rows `name = value` for each non-empty value.
-    pub async fn add_attribute(&self, uuid: NodeUuid, name: &str, values: Vec<String>) -> Result<()> {
+    pub async fn add_attribute(
+        &self,
+        uuid: NodeUuid,
+        name: &str,
+        values: Vec<String>,
+    ) -> Result<()> {
         let name = name.to_owned();
         self.db
-            .run(move |conn| write_transaction(conn, |conn| rows::insert_attributes(conn, uuid, &name, &values)))
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    rows::insert_attributes(conn, uuid, &name, &values)
+                })
+            })
             .await
     }
 
@@ -331,7 +361,9 @@ impl NodeCache {
 
     /// Deletes every lookup attribute of a record.
     pub async fn delete_attributes(&self, uuid: NodeUuid) -> Result<()> {
-        self.db.run(move |conn| rows::delete_attributes(conn, uuid)).await
+        self.db
+            .run(move |conn| rows::delete_attributes(conn, uuid))
+            .await
     }
 
     /// The options of a record, values decoded from JSON.
@@ -357,16 +389,29 @@ impl NodeCache {
     }
 
     /// Sets one option of a record (stored JSON-encoded), replacing any previous value.
-    pub async fn set_option(&self, uuid: NodeUuid, name: &str, value: &serde_json::Value) -> Result<()> {
+    pub async fn set_option(
+        &self,
+        uuid: NodeUuid,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<()> {
         let (name, encoded) = (name.to_owned(), serde_json::to_string(value)?);
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     let key = uuid.to_string();
-                    diesel::delete(options::table.filter(options::uuid.eq(&key)).filter(options::name.eq(&name)))
-                        .execute(conn)?;
+                    diesel::delete(
+                        options::table
+                            .filter(options::uuid.eq(&key))
+                            .filter(options::name.eq(&name)),
+                    )
+                    .execute(conn)?;
                     diesel::insert_into(options::table)
-                        .values((options::uuid.eq(&key), options::name.eq(&name), options::value.eq(&encoded)))
+                        .values((
+                            options::uuid.eq(&key),
+                            options::name.eq(&name),
+                            options::value.eq(&encoded),
+                        ))
                         .execute(conn)?;
                     Ok(())
                 })

@@ -44,17 +44,20 @@ pub(crate) struct NewAttribute<'a> {
     pub(crate) value: &'a str,
 }
 
-/// Takes SQLite's write lock at the start of a transaction, so that a
-/// read-then-write transaction never fails to upgrade its lock; a no-op
-/// elsewhere (row locks and conditional updates do the work there).
+/// Takes SQLite's write lock at the start of a transaction whose first
+/// statement is a read, so that it never fails to upgrade its lock later; a
+/// no-op elsewhere (row locks and conditional updates do the work there).
+/// Transactions that start with a write need no call.
 pub(crate) fn begin_write(conn: &mut AnyConnection) -> Result<()> {
+    #[allow(irrefutable_let_patterns)] // SQLite-only builds have a single variant.
     if let AnyConnection::Sqlite(_) = conn {
         conn.batch_execute("UPDATE nodes SET uuid = uuid WHERE 1 = 0")?;
     }
     Ok(())
 }
 
-/// Runs `work` in one write transaction, retried up to 5 times on deadlocks.
+/// Runs `work` in one transaction, retried up to 5 times on deadlocks.
+/// `work` calls [`begin_write`] first if it reads before it writes.
 pub(crate) fn write_transaction<T>(
     conn: &mut AnyConnection,
     mut work: impl FnMut(&mut AnyConnection) -> Result<T>,
@@ -62,10 +65,7 @@ pub(crate) fn write_transaction<T>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = conn.transaction(|conn| {
-            begin_write(conn)?;
-            work(conn)
-        });
+        let result = conn.transaction(&mut work);
         match result {
             Err(error) if attempt < 5 && error.is_transient() => {
                 tracing::debug!(%error, attempt, "retrying a transaction after a deadlock");
@@ -84,7 +84,9 @@ pub(crate) fn find_node(conn: &mut AnyConnection, uuid: NodeUuid) -> Result<Opti
 }
 
 pub(crate) fn insert_node(conn: &mut AnyConnection, row: &NodeRow) -> Result<()> {
-    diesel::insert_into(nodes::table).values(row.clone()).execute(conn)?;
+    diesel::insert_into(nodes::table)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
@@ -120,12 +122,14 @@ pub(crate) fn delete_dependents(conn: &mut AnyConnection, uuid: NodeUuid) -> Res
     let key = uuid.to_string();
     delete_attributes(conn, uuid)?;
     diesel::delete(options::table.filter(options::uuid.eq(&key))).execute(conn)?;
-    diesel::delete(introspection_data::table.filter(introspection_data::uuid.eq(&key))).execute(conn)?;
+    diesel::delete(introspection_data::table.filter(introspection_data::uuid.eq(&key)))
+        .execute(conn)?;
     Ok(())
 }
 
 pub(crate) fn delete_attributes(conn: &mut AnyConnection, uuid: NodeUuid) -> Result<()> {
-    diesel::delete(attributes::table.filter(attributes::node_uuid.eq(uuid.to_string()))).execute(conn)?;
+    diesel::delete(attributes::table.filter(attributes::node_uuid.eq(uuid.to_string())))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -135,7 +139,12 @@ pub(crate) fn delete_options(conn: &mut AnyConnection, uuid: NodeUuid) -> Result
 }
 
 /// Adds one attribute row per value; empty values are skipped.
-pub(crate) fn insert_attributes(conn: &mut AnyConnection, uuid: NodeUuid, name: &str, values: &[String]) -> Result<()> {
+pub(crate) fn insert_attributes(
+    conn: &mut AnyConnection,
+    uuid: NodeUuid,
+    name: &str,
+    values: &[String],
+) -> Result<()> {
     let node_uuid = uuid.to_string();
     let rows: Vec<NewAttribute<'_>> = values
         .iter()
@@ -149,7 +158,9 @@ pub(crate) fn insert_attributes(conn: &mut AnyConnection, uuid: NodeUuid, name: 
         .collect();
     // One statement per row: batch inserts are not portable to SQLite through diesel.
     for row in rows {
-        diesel::insert_into(attributes::table).values(row).execute(conn)?;
+        diesel::insert_into(attributes::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -160,7 +171,12 @@ pub(crate) fn stored_uuid(text: &str) -> Result<NodeUuid> {
 }
 
 impl NodeRow {
-    pub(crate) fn new(uuid: NodeUuid, state: State, started_at: NaiveDateTime, manage_boot: bool) -> Self {
+    pub(crate) fn new(
+        uuid: NodeUuid,
+        state: State,
+        started_at: NaiveDateTime,
+        manage_boot: bool,
+    ) -> Self {
         Self {
             uuid: uuid.to_string(),
             version_id: Some(new_version()),

@@ -53,8 +53,14 @@ impl ManageConnection for ConnectionManager {
         let target = self.url.target();
         match self.url.backend() {
             Backend::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(target).map_err(E::ConnectionError)?;
-                let synchronous = if self.sqlite_synchronous { "FULL" } else { "NORMAL" };
+                let mut conn =
+                    diesel::SqliteConnection::establish(target).map_err(E::ConnectionError)?;
+                // oslo.db: `sqlite_synchronous = false` turns syncing off; true keeps the default.
+                let synchronous = if self.sqlite_synchronous {
+                    "FULL"
+                } else {
+                    "OFF"
+                };
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
@@ -68,21 +74,23 @@ impl ManageConnection for ConnectionManager {
                 .map_err(E::ConnectionError),
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut conn = diesel::MysqlConnection::establish(target).map_err(E::ConnectionError)?;
+                let mut conn =
+                    diesel::MysqlConnection::establish(target).map_err(E::ConnectionError)?;
                 // Upstream's oslo.db default; makes MySQL reject bad data instead of mangling it.
                 conn.batch_execute("SET SESSION sql_mode = 'TRADITIONAL'")
                     .map_err(E::QueryError)?;
                 Ok(AnyConnection::Mysql(conn))
             }
             #[allow(unreachable_patterns)]
-            other => Err(E::ConnectionError(diesel::ConnectionError::BadConnection(format!(
-                "this build has no {other:?} support; rebuild with its cargo feature"
-            )))),
+            other => Err(E::ConnectionError(diesel::ConnectionError::BadConnection(
+                format!("this build has no {other:?} support; rebuild with its cargo feature"),
+            ))),
         }
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {

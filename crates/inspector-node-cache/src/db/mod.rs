@@ -8,8 +8,8 @@ use std::time::Duration;
 use diesel::r2d2::Pool;
 use tracing::{info, warn};
 
-pub(crate) use connection::{AnyConnection, MultiBackend};
 use connection::ConnectionManager;
+pub(crate) use connection::{AnyConnection, MultiBackend};
 pub(crate) use state_type::{DbState, NodeStateSql as NodeStateSqlType};
 
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ pub struct PoolOptions {
     pub connect_attempts: i64,
     /// Pause between attempts (`retry_interval`).
     pub retry_interval: Duration,
-    /// SQLite `synchronous = FULL` (true) or `NORMAL` (`sqlite_synchronous`).
+    /// SQLite `synchronous = FULL` (true, the default) or `OFF` (`sqlite_synchronous`).
     pub sqlite_synchronous: bool,
 }
 
@@ -47,7 +47,10 @@ impl PoolOptions {
     /// Pool settings from `[database]`.
     pub fn from_config(options: &inspector_config::DatabaseOptions) -> Self {
         Self {
-            max_size: options.max_pool_size.saturating_add(options.max_overflow).max(1),
+            max_size: options
+                .max_pool_size
+                .saturating_add(options.max_overflow)
+                .max(1),
             checkout_timeout: Duration::from_secs(options.pool_timeout.max(1)),
             max_lifetime: Duration::from_secs(options.connection_recycle_time.max(1)),
             connect_attempts: options.max_retries,
@@ -72,7 +75,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +90,10 @@ impl Db {
             attempt += 1;
             match manager.check() {
                 Ok(()) => break,
-                Err(error) if options.connect_attempts >= 0 && attempt >= options.connect_attempts.max(1) => {
+                Err(error)
+                    if options.connect_attempts >= 0
+                        && attempt >= options.connect_attempts.max(1) =>
+                {
                     return Err(Error::Connect {
                         url: url.to_string(),
                         message: error.to_string(),
@@ -159,7 +167,10 @@ impl Db {
     }
 
     /// Runs blocking diesel work on the calling thread (command-line tools).
-    pub(crate) fn run_blocking<T>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+    pub(crate) fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self.pool.get()?;
         work(&mut conn)
     }

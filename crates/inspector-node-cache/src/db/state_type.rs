@@ -1,6 +1,7 @@
 //! `nodes.state`: the `node_state` enum on PostgreSQL, an enum on MySQL and
 //! a checked string on SQLite, read and written as [`State`].
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::io::Write;
 
 use diesel::backend::Backend as DieselBackend;
@@ -50,7 +51,8 @@ impl ToSql<NodeStateSql, MultiBackend> for DbState {
 
 impl FromSql<NodeStateSql, diesel::sqlite::Sqlite> for DbState {
     fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        let text = <String as FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>>::from_sql(value)?;
+        let text =
+            <String as FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>>::from_sql(value)?;
         parse(text.as_bytes())
     }
 }
