@@ -1288,7 +1288,7 @@ async fn introspection_data_is_stored_per_kind_and_replaced(#[case] backend: Bac
         format!("Introspection data not found for node {uuid}, processed=True")
     );
     let raw: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../../shared/fixtures/ipa-upstream-base.json"
+        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     cache
