@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use inspector_node_cache::testing::TestDatabase;
 use inspector_node_cache::{Backend, DatabaseUrl, Event, LookupQuery, NodeUuid, State, Strictness};
 use rstest::rstest;
+use rstest_reuse::{apply, template};
 
 const N1: &str = "1a1a1a1a-0000-4000-8000-000000000001";
 const N2: &str = "1a1a1a1a-0000-4000-8000-000000000002";
@@ -88,14 +89,15 @@ impl Dbsync {
     }
 }
 
-macro_rules! database {
-    ($make:expr) => {
-        match $make {
-            Some(db) => db,
-            None => return,
-        }
-    };
-}
+/// Runs a test once per backend: SQLite always, PostgreSQL and MySQL when configured.
+#[template]
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[case::mysql(Backend::Mysql)]
+fn every_backend(#[case] backend: Backend) {}
+
+use inspector_node_cache::database_or_skip as database;
 
 #[test]
 fn help_names_every_command() {
@@ -132,10 +134,7 @@ fn history_and_heads_list_upstream_revisions() {
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
@@ -195,10 +194,7 @@ async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: 
     assert_eq!((found.uuid, found.state), (uuid, State::Starting));
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_adopts_a_database_upstream_created_and_keeps_every_row(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
@@ -291,11 +287,7 @@ async fn upgrade_adopts_a_database_upstream_created_and_keeps_every_row(#[case] 
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
-#[test]
+#[apply(every_backend)]
 fn stamp_records_a_revision_without_migrating(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
     let dbsync = Dbsync::for_db(&db);
@@ -332,11 +324,7 @@ fn stamp_records_a_revision_without_migrating(#[case] backend: Backend) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
-#[test]
+#[apply(every_backend)]
 fn an_unversioned_database_is_refused_untouched(#[case] backend: Backend) {
     let db = database!(TestDatabase::empty(backend));
     db.execute_sql("CREATE TABLE nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY)")

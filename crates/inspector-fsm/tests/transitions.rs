@@ -149,3 +149,44 @@ fn timeout_always_lands_in_error_when_accepted() {
         }
     }
 }
+
+mod laws {
+    use inspector_fsm::{Event, State, Strictness, apply, next};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    proptest! {
+        /// Whatever happened before, an accepted `timeout` lands in `error`,
+        /// and a refused event leaves the state as it was.
+        #[test]
+        fn random_event_sequences_follow_the_table(events in proptest::collection::vec(select(Event::ALL.to_vec()), 0..64)) {
+            let mut state = State::Finished;
+            for event in events {
+                match next(state, event) {
+                    Ok(to) => {
+                        if event == Event::Timeout {
+                            prop_assert_eq!(to, State::Error);
+                        }
+                        state = to;
+                    }
+                    Err(refused) => prop_assert_eq!(refused.state, state),
+                }
+            }
+        }
+
+        /// Strictness only decides whether a refusal fails the introspection.
+        #[test]
+        fn strictness_changes_only_the_refusal_flag(state in select(State::ALL.to_vec()), event in select(Event::ALL.to_vec())) {
+            let strict = apply(state, event, Strictness::Strict);
+            let lenient = apply(state, event, Strictness::Lenient);
+            match (strict, lenient) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => {
+                    prop_assert_eq!(a.error, b.error);
+                    prop_assert!(a.fail_introspection && !b.fail_introspection);
+                }
+                (a, b) => prop_assert!(false, "strict {:?} vs lenient {:?}", a, b),
+            }
+        }
+    }
+}

@@ -14,6 +14,18 @@ use diesel::{Connection, RunQueryDsl};
 
 use crate::{Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, Result};
 
+/// Unwraps a database made by [`TestDatabase`], or returns from the calling
+/// test when its backend is not configured (the skip was already printed).
+#[macro_export]
+macro_rules! database_or_skip {
+    ($database:expr) => {
+        match $database {
+            Some(database) => database,
+            None => return,
+        }
+    };
+}
+
 /// Environment variable naming the PostgreSQL server used by tests.
 pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
 /// Environment variable naming the MySQL / MariaDB server used by tests.

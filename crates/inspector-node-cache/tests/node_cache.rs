@@ -14,6 +14,7 @@ use inspector_node_cache::{
     ManualClock, NodeCache, NodeLocks, NodeUuid, State, Strictness,
 };
 use rstest::rstest;
+use rstest_reuse::{apply, template};
 use serde_json::json;
 
 /// A stand-in for Ironic with a fixed set of answers.
@@ -87,6 +88,16 @@ fn t0() -> chrono::NaiveDateTime {
         .unwrap()
 }
 
+/// Adds a `waiting` record with the given MACs and returns its UUID.
+async fn waiting_node(cache: &NodeCache, macs: &[&str]) -> NodeUuid {
+    let uuid = NodeUuid::new_random();
+    cache
+        .add_node(uuid, State::Waiting, true, &[("mac", strings(macs))])
+        .await
+        .unwrap();
+    uuid
+}
+
 /// A node cache whose clock only moves when the test says so.
 fn cache_with_clock(db: &TestDatabase) -> (NodeCache, Arc<ManualClock>, Arc<InProcessLocks>) {
     let clock = Arc::new(ManualClock::new(t0()));
@@ -95,19 +106,22 @@ fn cache_with_clock(db: &TestDatabase) -> (NodeCache, Arc<ManualClock>, Arc<InPr
     (cache, clock, locks)
 }
 
-macro_rules! database {
-    ($backend:expr) => {
-        match TestDatabase::migrated($backend) {
-            Some(db) => db,
-            None => return,
-        }
-    };
-}
-
+/// Runs a test once per backend: SQLite always, PostgreSQL and MySQL when configured.
+#[template]
 #[rstest]
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
 #[case::mysql(Backend::Mysql)]
+fn every_backend(#[case] backend: Backend) {}
+
+/// A migrated database on `backend`, or return from the test when it is skipped.
+macro_rules! database {
+    ($backend:expr) => {
+        inspector_node_cache::database_or_skip!(TestDatabase::migrated($backend))
+    };
+}
+
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_node_stores_the_record_and_non_empty_attributes(#[case] backend: Backend) {
     let db = database!(backend);
@@ -139,24 +153,12 @@ async fn add_node_stores_the_record_and_non_empty_attributes(#[case] backend: Ba
     assert_eq!(attributes.len(), 2);
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_node_replaces_everything_of_an_existing_record(#[case] backend: Backend) {
     let db = database!(backend);
     let cache = db.node_cache();
-    let uuid = NodeUuid::new_random();
-    cache
-        .add_node(
-            uuid,
-            State::Waiting,
-            true,
-            &[("mac", strings(&["aa:aa:aa:aa:aa:aa"]))],
-        )
-        .await
-        .unwrap();
+    let uuid = waiting_node(&cache, &["aa:aa:aa:aa:aa:aa"]).await;
     cache.set_option(uuid, "old", &json!(1)).await.unwrap();
     cache
         .store_introspection_data(uuid, true, &json!({"cpus": 2}))
@@ -189,10 +191,7 @@ async fn add_node_replaces_everything_of_an_existing_record(#[case] backend: Bac
     }
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_introspection_creates_or_restarts_records(#[case] backend: Backend) {
     let db = database!(backend);
@@ -263,10 +262,7 @@ async fn start_introspection_creates_or_restarts_records(#[case] backend: Backen
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_node_by_uuid_or_name(#[case] backend: Backend) {
     let db = database!(backend);
@@ -320,10 +316,7 @@ async fn get_node_by_uuid_or_name(#[case] backend: Backend) {
     assert!(matches!(error, Error::NodeNotInCache(_)), "{error}");
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_is_newest_first_with_marker_limit_and_state_filter(#[case] backend: Backend) {
     let db = database!(backend);
@@ -405,10 +398,7 @@ async fn list_is_newest_first_with_marker_limit_and_state_filter(#[case] backend
     assert_eq!(error.to_string(), "The requested node was not found.");
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attributes_active_macs_and_introspection_active(#[case] backend: Backend) {
     let db = database!(backend);
@@ -479,10 +469,7 @@ async fn attributes_active_macs_and_introspection_active(#[case] backend: Backen
     assert!(cache.active_macs().await.unwrap().is_empty());
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_node_scores_matching_rows_and_locks_the_winner(#[case] backend: Backend) {
     let db = database!(backend);
@@ -570,24 +557,12 @@ async fn find_node_scores_matching_rows_and_locks_the_winner(#[case] backend: Ba
     assert!(matches!(error, Error::NotFoundInCache(_)));
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_node_refuses_finished_records_and_waits_for_the_lock(#[case] backend: Backend) {
     let db = database!(backend);
     let (cache, _, _) = cache_with_clock(&db);
-    let uuid = NodeUuid::new_random();
-    cache
-        .add_node(
-            uuid,
-            State::Waiting,
-            true,
-            &[("mac", strings(&["cc:cc:cc:cc:cc:01"]))],
-        )
-        .await
-        .unwrap();
+    let uuid = waiting_node(&cache, &["cc:cc:cc:cc:cc:01"]).await;
     let query = LookupQuery {
         bmc_addresses: vec![],
         macs: strings(&["cc:cc:cc:cc:cc:01"]),
@@ -630,10 +605,7 @@ async fn find_node_refuses_finished_records_and_waits_for_the_lock(#[case] backe
     assert!(cache.locks().try_lock(uuid).await.unwrap().is_some());
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn options_round_trip_and_are_replaced(#[case] backend: Backend) {
     let db = database!(backend);
@@ -658,10 +630,7 @@ async fn options_round_trip_and_are_replaced(#[case] backend: Backend) {
     assert_eq!(options.len(), 2);
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fsm_events_write_valid_transitions_and_refuse_others(#[case] backend: Backend) {
     let db = database!(backend);
@@ -727,10 +696,7 @@ async fn fsm_events_write_valid_transitions_and_refuse_others(#[case] backend: B
     assert_eq!(cache.get_node(uuid).await.unwrap().state, State::Error);
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_in_a_state_without_error_transition_keeps_the_record_waiting(
     #[case] backend: Backend,
@@ -739,16 +705,7 @@ async fn finished_in_a_state_without_error_transition_keeps_the_record_waiting(
     // and options go, the state, finished_at and error stay.
     let db = database!(backend);
     let cache = db.node_cache();
-    let uuid = NodeUuid::new_random();
-    cache
-        .add_node(
-            uuid,
-            State::Waiting,
-            true,
-            &[("mac", strings(&["ee:00:00:00:00:01"]))],
-        )
-        .await
-        .unwrap();
+    let uuid = waiting_node(&cache, &["ee:00:00:00:00:01"]).await;
     cache.set_option(uuid, "x", &json!(1)).await.unwrap();
     let mut node = cache
         .find_node(&LookupQuery {
@@ -775,24 +732,12 @@ async fn finished_in_a_state_without_error_transition_keeps_the_record_waiting(
     assert!(cache.options(uuid).await.unwrap().is_empty());
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_records_time_error_and_state(#[case] backend: Backend) {
     let db = database!(backend);
     let (cache, clock, _) = cache_with_clock(&db);
-    let uuid = NodeUuid::new_random();
-    cache
-        .add_node(
-            uuid,
-            State::Waiting,
-            true,
-            &[("mac", strings(&["ff:00:00:00:00:01"]))],
-        )
-        .await
-        .unwrap();
+    let uuid = waiting_node(&cache, &["ff:00:00:00:00:01"]).await;
     let mut node = cache.get_node(uuid).await.unwrap();
     cache
         .fsm_event(&mut node, Event::Abort, Strictness::Lenient)
@@ -814,10 +759,7 @@ async fn finished_records_time_error_and_state(#[case] backend: Backend) {
     assert_eq!(read.started_at, Some(t0()));
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_writer_gets_a_race_error_and_never_overwrites(#[case] backend: Backend) {
     let db = database!(backend);
@@ -850,10 +792,7 @@ async fn a_stale_writer_gets_a_race_error_and_never_overwrites(#[case] backend: 
     assert_eq!((read.state, read.error), (State::Aborting, None));
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_with_one_version_exactly_one_wins(#[case] backend: Backend) {
     let db = database!(backend);
@@ -897,10 +836,7 @@ async fn concurrent_writers_with_one_version_exactly_one_wins(#[case] backend: B
     }
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_start_requests_for_a_new_node_do_not_both_succeed(#[case] backend: Backend) {
     let db = database!(backend);
@@ -933,10 +869,7 @@ async fn concurrent_start_requests_for_a_new_node_do_not_both_succeed(#[case] ba
     }
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_nodes_not_in_list_drops_records_of_nodes_gone_from_ironic(
     #[case] backend: Backend,
@@ -976,10 +909,7 @@ async fn delete_nodes_not_in_list_drops_records_of_nodes_gone_from_ironic(
     assert_eq!(cache.attributes(keep).await.unwrap().len(), 1);
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_up_times_out_the_right_nodes_only(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1071,10 +1001,7 @@ async fn clean_up_times_out_the_right_nodes_only(#[case] backend: Backend) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_up_deletes_finished_records_past_the_keep_time(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1137,10 +1064,7 @@ async fn clean_up_deletes_finished_records_past_the_keep_time(#[case] backend: B
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn record_node_accepts_active_nodes_only(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1227,10 +1151,7 @@ async fn record_node_accepts_active_nodes_only(#[case] backend: Backend) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_node_enrolls_in_ironic_and_records_enrolling(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1269,10 +1190,7 @@ async fn create_node_enrolls_in_ironic_and_records_enrolling(#[case] backend: Ba
     assert_eq!(cache.list_nodes(None, None, None).await.unwrap().len(), 1);
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn introspection_data_is_stored_per_kind_and_replaced(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1315,10 +1233,7 @@ async fn introspection_data_is_stored_per_kind_and_replaced(#[case] backend: Bac
     assert!(error.to_string().ends_with("processed=False"));
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_multi_row_write_leaves_nothing_behind(#[case] backend: Backend) {
     let db = database!(backend);
@@ -1378,10 +1293,7 @@ async fn a_failing_multi_row_write_leaves_nothing_behind(#[case] backend: Backen
     );
 }
 
-#[rstest]
-#[case::sqlite(Backend::Sqlite)]
-#[case::postgres(Backend::Postgres)]
-#[case::mysql(Backend::Mysql)]
+#[apply(every_backend)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_among_ten_thousand_nodes_under_introspection(#[case] backend: Backend) {
     let db = database!(backend);
