@@ -9,9 +9,11 @@
 mod error;
 mod groups;
 mod ini;
+mod ironic;
 mod sources;
 
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
+pub use ironic::IronicOptions;
 pub use sources::{ConfigSources, Lookup};
