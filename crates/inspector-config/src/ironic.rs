@@ -91,7 +91,9 @@ impl IronicOptions {
     /// Reads `[ironic]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         let s = sources.section("ironic", Self::DEFAULTS);
-        let text = |name: &str| -> Result<Option<String>> { Ok(s.string(name)?.filter(|v| !v.is_empty())) };
+        let text = |name: &str| -> Result<Option<String>> {
+            Ok(s.string(name)?.filter(|v| !v.is_empty()))
+        };
         let number = |name: &str| -> Result<Option<i64>> { s.integer(name) };
         let clamp = |value: i64| u32::try_from(value.max(0)).unwrap_or(u32::MAX);
         Ok(Self {
@@ -121,7 +123,9 @@ impl IronicOptions {
             timeout: number("timeout")?.map(|t| t.max(0).unsigned_abs()),
             max_retries: clamp(number("max_retries")?.unwrap_or(30)),
             retry_interval: number("retry_interval")?.unwrap_or(2).max(0).unsigned_abs(),
-            max_requests_per_second: number("max_requests_per_second")?.map(clamp).filter(|n| *n > 0),
+            max_requests_per_second: number("max_requests_per_second")?
+                .map(clamp)
+                .filter(|n| *n > 0),
         })
     }
 }

@@ -128,13 +128,18 @@ impl FakeIronic {
 
     /// The state, to arrange and inspect nodes and ports directly.
     pub fn state(&self) -> MutexGuard<'_, IronicState> {
-        self.state.lock().expect("fake state lock is never poisoned")
+        self.state
+            .lock()
+            .expect("fake state lock is never poisoned")
     }
 
     /// Creates a node as `POST /v1/nodes` would and returns its UUID.
     pub fn add_node(&self, body: serde_json::Value) -> Uuid {
         let node = self.state().create_node(&body).expect("a valid node body");
-        node["uuid"].as_str().and_then(|u| Uuid::parse_str(u).ok()).expect("created nodes have a UUID")
+        node["uuid"]
+            .as_str()
+            .and_then(|u| Uuid::parse_str(u).ok())
+            .expect("created nodes have a UUID")
     }
 
     /// Creates a port and returns its UUID.
@@ -143,7 +148,10 @@ impl FakeIronic {
             .state()
             .create_port(&serde_json::json!({"node_uuid": node.to_string(), "address": address}))
             .expect("a valid port");
-        port["uuid"].as_str().and_then(|u| Uuid::parse_str(u).ok()).expect("created ports have a UUID")
+        port["uuid"]
+            .as_str()
+            .and_then(|u| Uuid::parse_str(u).ok())
+            .expect("created ports have a UUID")
     }
 
     /// Answers 409 "node locked" to the next `count` requests about `node`.

@@ -11,25 +11,34 @@ fn port_not_found(ident: &str) -> FakeError {
 }
 
 fn duplicate_mac(address: &str) -> FakeError {
-    FakeError::new(409, format!("A port with MAC address {address} already exists."))
+    FakeError::new(
+        409,
+        format!("A port with MAC address {address} already exists."),
+    )
 }
 
 fn normalise_mac(address: &str) -> FakeResult<String> {
     let lower = address.to_ascii_lowercase();
     let parts: Vec<&str> = lower.split(':').collect();
     let valid = (parts.len() == 6 || parts.len() == 20)
-        && parts.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
     if valid {
         Ok(lower)
     } else {
-        Err(FakeError::bad_request(format!("Expected a MAC address but received {address}.")))
+        Err(FakeError::bad_request(format!(
+            "Expected a MAC address but received {address}."
+        )))
     }
 }
 
 impl IronicState {
     /// A port document.
     pub fn port(&self, uuid: Uuid) -> FakeResult<&Value> {
-        self.ports.get(&uuid).ok_or_else(|| port_not_found(&uuid.to_string()))
+        self.ports
+            .get(&uuid)
+            .ok_or_else(|| port_not_found(&uuid.to_string()))
     }
 
     /// Every port document.
@@ -45,8 +54,12 @@ impl IronicState {
 
     /// Creates a port from a `POST /v1/ports` body.
     pub fn create_port(&mut self, body: &Value) -> FakeResult<Value> {
-        let node_ident = body["node_uuid"].as_str().ok_or_else(|| FakeError::bad_request("Mandatory field missing: node_uuid"))?;
-        let node = self.resolve(node_ident).map_err(|_| FakeError::bad_request(format!("Node {node_ident} could not be found.")))?;
+        let node_ident = body["node_uuid"]
+            .as_str()
+            .ok_or_else(|| FakeError::bad_request("Mandatory field missing: node_uuid"))?;
+        let node = self.resolve(node_ident).map_err(|_| {
+            FakeError::bad_request(format!("Node {node_ident} could not be found."))
+        })?;
         let address = normalise_mac(body["address"].as_str().unwrap_or_default())?;
         if self.address_taken(&address, None) {
             return Err(duplicate_mac(&address));
@@ -63,7 +76,12 @@ impl IronicState {
             "portgroup_uuid": null,
             "is_smartnic": false,
         });
-        for key in ["extra", "pxe_enabled", "local_link_connection", "physical_network"] {
+        for key in [
+            "extra",
+            "pxe_enabled",
+            "local_link_connection",
+            "physical_network",
+        ] {
             if let Some(value) = body.get(key) {
                 port[key] = value.clone();
             }
@@ -85,8 +103,14 @@ impl IronicState {
         let selected = self
             .ports
             .iter()
-            .filter(|(_, port)| node.is_none_or(|n| port["node_uuid"].as_str() == Some(&n.to_string())))
-            .filter(|(_, port)| address.as_deref().is_none_or(|a| port["address"].as_str() == Some(a)))
+            .filter(|(_, port)| {
+                node.is_none_or(|n| port["node_uuid"].as_str() == Some(&n.to_string()))
+            })
+            .filter(|(_, port)| {
+                address
+                    .as_deref()
+                    .is_none_or(|a| port["address"].as_str() == Some(a))
+            })
             .map(|(uuid, port)| (*uuid, port.clone()))
             .collect();
         page(&selected, marker, limit, "port")
@@ -107,7 +131,10 @@ impl IronicState {
 
     /// Deletes a port.
     pub fn delete_port(&mut self, uuid: Uuid) -> FakeResult<()> {
-        self.ports.remove(&uuid).map(drop).ok_or_else(|| port_not_found(&uuid.to_string()))
+        self.ports
+            .remove(&uuid)
+            .map(drop)
+            .ok_or_else(|| port_not_found(&uuid.to_string()))
     }
 }
 
@@ -118,16 +145,34 @@ mod tests {
     #[test]
     fn macs_are_unique_and_normalised() {
         let mut state = IronicState::default();
-        let node = state.create_node(&json!({"driver": "fake-hardware"})).unwrap();
+        let node = state
+            .create_node(&json!({"driver": "fake-hardware"}))
+            .unwrap();
         let node = node["uuid"].as_str().unwrap();
-        let port = state.create_port(&json!({"node_uuid": node, "address": "AA:BB:CC:DD:EE:FF"})).unwrap();
+        let port = state
+            .create_port(&json!({"node_uuid": node, "address": "AA:BB:CC:DD:EE:FF"}))
+            .unwrap();
         assert_eq!(port["address"], "aa:bb:cc:dd:ee:ff");
         assert_eq!(port["pxe_enabled"], true);
-        let error = state.create_port(&json!({"node_uuid": node, "address": "aa:bb:cc:dd:ee:ff"})).unwrap_err();
-        assert_eq!((error.status, error.message.as_str()), (409, "A port with MAC address aa:bb:cc:dd:ee:ff already exists."));
-        let error = state.create_port(&json!({"node_uuid": node, "address": "not-a-mac"})).unwrap_err();
+        let error = state
+            .create_port(&json!({"node_uuid": node, "address": "aa:bb:cc:dd:ee:ff"}))
+            .unwrap_err();
+        assert_eq!(
+            (error.status, error.message.as_str()),
+            (
+                409,
+                "A port with MAC address aa:bb:cc:dd:ee:ff already exists."
+            )
+        );
+        let error = state
+            .create_port(&json!({"node_uuid": node, "address": "not-a-mac"}))
+            .unwrap_err();
         assert_eq!(error.status, 400);
-        let error = state.create_port(&json!({"node_uuid": Uuid::new_v4().to_string(), "address": "aa:bb:cc:dd:ee:00"})).unwrap_err();
+        let error = state
+            .create_port(
+                &json!({"node_uuid": Uuid::new_v4().to_string(), "address": "aa:bb:cc:dd:ee:00"}),
+            )
+            .unwrap_err();
         assert_eq!(error.status, 400);
     }
 }

@@ -29,7 +29,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn state(&self) -> std::sync::MutexGuard<'_, IronicState> {
-        self.state.lock().expect("fake state lock is never poisoned")
+        self.state
+            .lock()
+            .expect("fake state lock is never poisoned")
     }
 }
 
@@ -62,15 +64,30 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/v1/nodes/{ident}", get(get_node).patch(patch_node))
         .route("/v1/nodes/{ident}/validate", get(validate_node))
         .route("/v1/nodes/{ident}/states/power", put(set_power_state))
-        .route("/v1/nodes/{ident}/states/provision", put(set_provision_state))
-        .route("/v1/nodes/{ident}/management/boot_device", put(set_boot_device))
-        .route("/v1/nodes/{ident}/traits/{name}", put(add_trait).delete(remove_trait))
+        .route(
+            "/v1/nodes/{ident}/states/provision",
+            put(set_provision_state),
+        )
+        .route(
+            "/v1/nodes/{ident}/management/boot_device",
+            put(set_boot_device),
+        )
+        .route(
+            "/v1/nodes/{ident}/traits/{name}",
+            put(add_trait).delete(remove_trait),
+        )
         .route("/v1/ports", get(list_ports).post(create_port))
         .route("/v1/ports/detail", get(list_ports))
-        .route("/v1/ports/{uuid}", get(get_port).patch(patch_port).delete(delete_port))
+        .route(
+            "/v1/ports/{uuid}",
+            get(get_port).patch(patch_port).delete(delete_port),
+        )
         .route_layer(middleware::from_fn_with_state(shared.clone(), faults))
         .route_layer(middleware::from_fn_with_state(shared.clone(), authenticate))
-        .route_layer(middleware::from_fn_with_state(shared.clone(), negotiate_version));
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            negotiate_version,
+        ));
     Router::new()
         .route("/", get(root))
         .route("/v1", get(v1_root))
@@ -82,7 +99,10 @@ pub(crate) fn router(shared: Shared) -> Router {
 }
 
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
 
@@ -124,16 +144,30 @@ async fn v1_root(State(shared): State<Shared>, headers: HeaderMap) -> Response {
 #[derive(Debug, Clone, Copy)]
 struct RequestedVersion((u16, u16));
 
-async fn negotiate_version(State(shared): State<Shared>, mut request: Request, next: Next) -> Response {
+async fn negotiate_version(
+    State(shared): State<Shared>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let (min, max) = (shared.config.min_version, shared.config.max_version);
-    let header = request.headers().get(VERSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = request
+        .headers()
+        .get(VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let requested = match header.as_deref() {
         None => min,
         Some("latest") => max,
-        Some(text) => match text.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))) {
+        Some(text) => match text
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        {
             Some(version) => version,
             None => {
-                return FakeError::bad_request(format!("Invalid value for {VERSION_HEADER} header: {text}")).into_response();
+                return FakeError::bad_request(format!(
+                    "Invalid value for {VERSION_HEADER} header: {text}"
+                ))
+                .into_response();
             }
         },
     };
@@ -158,7 +192,10 @@ async fn negotiate_version(State(shared): State<Shared>, mut request: Request, n
         ("x-openstack-ironic-api-maximum-version", max),
         ("x-openstack-ironic-api-version", requested),
     ] {
-        headers.insert(name, HeaderValue::from_str(&version_string(version)).expect("valid header"));
+        headers.insert(
+            name,
+            HeaderValue::from_str(&version_string(version)).expect("valid header"),
+        );
     }
     response
 }
@@ -179,11 +216,13 @@ async fn authenticate(State(shared): State<Shared>, request: Request, next: Next
     if allowed {
         return next.run(request).await;
     }
-    let mut response = FakeError::new(401, "The request you have made requires authentication.").into_response();
+    let mut response =
+        FakeError::new(401, "The request you have made requires authentication.").into_response();
     if matches!(shared.config.auth, FakeAuth::HttpBasic { .. }) {
-        response
-            .headers_mut()
-            .insert("www-authenticate", HeaderValue::from_static("Basic realm=\"Baremetal API\""));
+        response.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static("Basic realm=\"Baremetal API\""),
+        );
     }
     response
 }
@@ -197,7 +236,10 @@ async fn faults(State(shared): State<Shared>, request: Request, next: Next) -> R
     let injected = {
         let mut state = shared.state();
         if state.take_unavailable() {
-            Some(FakeError::new(503, "No conductor service is available, please retry later."))
+            Some(FakeError::new(
+                503,
+                "No conductor service is available, please retry later.",
+            ))
         } else {
             let node = path
                 .strip_prefix("/v1/nodes/")
@@ -224,11 +266,17 @@ async fn record(State(shared): State<Shared>, request: Request, next: Next) -> R
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
-        api_version: parts.headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        api_version: parts
+            .headers
+            .get(VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         body: serde_json::from_slice(&bytes).ok(),
         status: 0,
     };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     entry.status = response.status().as_u16();
     shared.state().requests.push(entry);
     response
@@ -244,10 +292,23 @@ struct ListQuery {
     address: Option<String>,
 }
 
-fn next_link(headers: &HeaderMap, resource: &str, query: &ListQuery, limit: usize, marker: Option<String>) -> Option<String> {
+fn next_link(
+    headers: &HeaderMap,
+    resource: &str,
+    query: &ListQuery,
+    limit: usize,
+    marker: Option<String>,
+) -> Option<String> {
     let marker = marker?;
-    let mut link = format!("{}/v1/{resource}?limit={limit}&marker={marker}", base_url(headers));
-    for (key, value) in [("fields", &query.fields), ("node", &query.node), ("address", &query.address)] {
+    let mut link = format!(
+        "{}/v1/{resource}?limit={limit}&marker={marker}",
+        base_url(headers)
+    );
+    for (key, value) in [
+        ("fields", &query.fields),
+        ("node", &query.node),
+        ("address", &query.address),
+    ] {
         if let Some(value) = value {
             link.push_str(&format!("&{key}={value}"));
         }
@@ -255,10 +316,21 @@ fn next_link(headers: &HeaderMap, resource: &str, query: &ListQuery, limit: usiz
     Some(link)
 }
 
-async fn list_nodes(State(shared): State<Shared>, headers: HeaderMap, Query(query): Query<ListQuery>) -> Answer {
-    let limit = query.limit.filter(|l| *l > 0).unwrap_or(shared.config.page_size).min(shared.config.page_size);
+async fn list_nodes(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Answer {
+    let limit = query
+        .limit
+        .filter(|l| *l > 0)
+        .unwrap_or(shared.config.page_size)
+        .min(shared.config.page_size);
     let (nodes, marker) = shared.state().list_nodes(query.marker.as_deref(), limit)?;
-    let nodes: Vec<Value> = nodes.iter().map(|n| select_fields(n, query.fields.as_deref())).collect();
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .map(|n| select_fields(n, query.fields.as_deref()))
+        .collect();
     let mut body = json!({"nodes": nodes});
     if let Some(next) = next_link(&headers, "nodes", &query, limit, marker) {
         body["next"] = json!(next);
@@ -276,13 +348,21 @@ struct FieldsQuery {
     fields: Option<String>,
 }
 
-async fn get_node(State(shared): State<Shared>, Path(ident): Path<String>, Query(query): Query<FieldsQuery>) -> Answer {
+async fn get_node(
+    State(shared): State<Shared>,
+    Path(ident): Path<String>,
+    Query(query): Query<FieldsQuery>,
+) -> Answer {
     let state = shared.state();
     let node = state.node(&ident)?;
     json_answer(StatusCode::OK, select_fields(node, query.fields.as_deref()))
 }
 
-async fn patch_node(State(shared): State<Shared>, Path(ident): Path<String>, axum::Json(patch): axum::Json<Value>) -> Answer {
+async fn patch_node(
+    State(shared): State<Shared>,
+    Path(ident): Path<String>,
+    axum::Json(patch): axum::Json<Value>,
+) -> Answer {
     let node = shared.state().patch_node(&ident, &patch)?;
     json_answer(StatusCode::OK, node)
 }
@@ -292,24 +372,39 @@ async fn validate_node(State(shared): State<Shared>, Path(ident): Path<String>) 
     json_answer(StatusCode::OK, result)
 }
 
-async fn set_power_state(State(shared): State<Shared>, Path(ident): Path<String>, axum::Json(body): axum::Json<Value>) -> Answer {
+async fn set_power_state(
+    State(shared): State<Shared>,
+    Path(ident): Path<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Answer {
     shared.state().set_power_state(&ident, &body)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-async fn set_provision_state(State(shared): State<Shared>, Path(ident): Path<String>, axum::Json(body): axum::Json<Value>) -> Answer {
+async fn set_provision_state(
+    State(shared): State<Shared>,
+    Path(ident): Path<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Answer {
     shared.state().set_provision_state(&ident, &body)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-async fn set_boot_device(State(shared): State<Shared>, Path(ident): Path<String>, axum::Json(body): axum::Json<Value>) -> Answer {
+async fn set_boot_device(
+    State(shared): State<Shared>,
+    Path(ident): Path<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Answer {
     shared.state().set_boot_device(&ident, &body)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 const TRAITS: (u16, u16) = (1, 37);
 
-fn require(version: Option<axum::Extension<RequestedVersion>>, needed: (u16, u16)) -> Result<(), FakeError> {
+fn require(
+    version: Option<axum::Extension<RequestedVersion>>,
+    needed: (u16, u16),
+) -> Result<(), FakeError> {
     match version {
         Some(axum::Extension(RequestedVersion(requested))) if requested >= needed => Ok(()),
         _ => Err(FakeError::new(404, "The resource could not be found.")),
@@ -336,11 +431,27 @@ async fn remove_trait(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_ports(State(shared): State<Shared>, headers: HeaderMap, Query(query): Query<ListQuery>) -> Answer {
-    let limit = query.limit.filter(|l| *l > 0).unwrap_or(shared.config.page_size).min(shared.config.page_size);
+async fn list_ports(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Answer {
+    let limit = query
+        .limit
+        .filter(|l| *l > 0)
+        .unwrap_or(shared.config.page_size)
+        .min(shared.config.page_size);
     let node = query.node.as_deref().or(query.node_uuid.as_deref());
-    let (ports, marker) = shared.state().list_ports(node, query.address.as_deref(), query.marker.as_deref(), limit)?;
-    let ports: Vec<Value> = ports.iter().map(|p| select_fields(p, query.fields.as_deref())).collect();
+    let (ports, marker) = shared.state().list_ports(
+        node,
+        query.address.as_deref(),
+        query.marker.as_deref(),
+        limit,
+    )?;
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| select_fields(p, query.fields.as_deref()))
+        .collect();
     let mut body = json!({"ports": ports});
     if let Some(next) = next_link(&headers, "ports", &query, limit, marker) {
         body["next"] = json!(next);
@@ -349,7 +460,8 @@ async fn list_ports(State(shared): State<Shared>, headers: HeaderMap, Query(quer
 }
 
 fn port_uuid(text: &str) -> Result<Uuid, FakeError> {
-    Uuid::parse_str(text).map_err(|_| FakeError::new(404, format!("Port {text} could not be found.")))
+    Uuid::parse_str(text)
+        .map_err(|_| FakeError::new(404, format!("Port {text} could not be found.")))
 }
 
 async fn get_port(State(shared): State<Shared>, Path(uuid): Path<String>) -> Answer {
@@ -362,7 +474,11 @@ async fn create_port(State(shared): State<Shared>, axum::Json(body): axum::Json<
     json_answer(StatusCode::CREATED, port)
 }
 
-async fn patch_port(State(shared): State<Shared>, Path(uuid): Path<String>, axum::Json(patch): axum::Json<Value>) -> Answer {
+async fn patch_port(
+    State(shared): State<Shared>,
+    Path(uuid): Path<String>,
+    axum::Json(patch): axum::Json<Value>,
+) -> Answer {
     let port = shared.state().patch_port(port_uuid(&uuid)?, &patch)?;
     json_answer(StatusCode::OK, port)
 }
@@ -374,22 +490,39 @@ async fn delete_port(State(shared): State<Shared>, Path(uuid): Path<String>) -> 
 
 /// Keystone's `POST /v3/auth/tokens` for the password, application
 /// credential and token methods, answering with a catalog that points at the fake.
-async fn issue_token(State(shared): State<Shared>, headers: HeaderMap, axum::Json(body): axum::Json<Value>) -> Response {
-    let FakeAuth::Keystone { username, password, application_credential, region } = &shared.config.auth else {
+async fn issue_token(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let FakeAuth::Keystone {
+        username,
+        password,
+        application_credential,
+        region,
+    } = &shared.config.auth
+    else {
         return FakeError::new(404, "The resource could not be found.").into_response();
     };
     let identity = &body["auth"]["identity"];
-    let methods: Vec<&str> = identity["methods"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let methods: Vec<&str> = identity["methods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     let accepted = match methods.first().copied() {
         Some("password") => {
             let user = &identity["password"]["user"];
             (user["name"].as_str() == Some(username) || user["id"].as_str() == Some(username))
                 && user["password"].as_str() == Some(password)
         }
-        Some("application_credential") => application_credential.as_ref().is_some_and(|(id, secret)| {
-            identity["application_credential"]["id"].as_str() == Some(id)
-                && identity["application_credential"]["secret"].as_str() == Some(secret)
-        }),
+        Some("application_credential") => {
+            application_credential.as_ref().is_some_and(|(id, secret)| {
+                identity["application_credential"]["id"].as_str() == Some(id)
+                    && identity["application_credential"]["secret"].as_str() == Some(secret)
+            })
+        }
         Some("token") => identity["token"]["id"]
             .as_str()
             .is_some_and(|token| shared.tokens.lock().expect("token lock").contains(token)),
@@ -400,7 +533,11 @@ async fn issue_token(State(shared): State<Shared>, headers: HeaderMap, axum::Jso
         return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
     }
     let token = format!("gAAAA{}", Uuid::new_v4().simple());
-    shared.tokens.lock().expect("token lock").insert(token.clone());
+    shared
+        .tokens
+        .lock()
+        .expect("token lock")
+        .insert(token.clone());
     let base = base_url(&headers);
     let endpoints: Vec<Value> = ["internal", "public"]
         .iter()
@@ -416,9 +553,10 @@ async fn issue_token(State(shared): State<Shared>, headers: HeaderMap, axum::Jso
         "catalog": [{"type": "baremetal", "name": "ironic", "id": "s-1", "endpoints": endpoints}],
     }});
     let mut response = (StatusCode::CREATED, axum::Json(document)).into_response();
-    response
-        .headers_mut()
-        .insert("x-subject-token", HeaderValue::from_str(&token).expect("valid header"));
+    response.headers_mut().insert(
+        "x-subject-token",
+        HeaderValue::from_str(&token).expect("valid header"),
+    );
     response
 }
 
@@ -428,7 +566,11 @@ fn base64(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -75,26 +75,43 @@ pub struct IronicState {
     pub(crate) faults: Faults,
 }
 
-const INTERFACES: &[&str] = &["boot", "console", "deploy", "inspect", "management", "network", "power", "raid", "storage"];
+const INTERFACES: &[&str] = &[
+    "boot",
+    "console",
+    "deploy",
+    "inspect",
+    "management",
+    "network",
+    "power",
+    "raid",
+    "storage",
+];
 
 fn not_found(ident: &str) -> FakeError {
     FakeError::new(404, format!("Node {ident} could not be found."))
 }
 
 fn is_valid_trait(name: &str) -> bool {
-    let custom = name
-        .strip_prefix("CUSTOM_")
-        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+    let custom = name.strip_prefix("CUSTOM_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    });
     let standard = !name.starts_with("CUSTOM_")
         && name.contains('_')
         && !name.ends_with('_')
-        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     name.len() <= 255 && (custom || standard)
 }
 
 /// Keeps only `fields` (comma-separated) of a document.
 pub(crate) fn select_fields(document: &Value, fields: Option<&str>) -> Value {
-    let Some(fields) = fields else { return document.clone() };
+    let Some(fields) = fields else {
+        return document.clone();
+    };
     let mut selected = Map::new();
     for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
         if let Some(value) = document.get(field) {
@@ -133,20 +150,33 @@ impl IronicState {
     /// Creates a node from a `POST /v1/nodes` body.
     pub fn create_node(&mut self, body: &Value) -> FakeResult<Value> {
         let Some(fields) = body.as_object() else {
-            return Err(FakeError::bad_request("Invalid input: the body must be a JSON object"));
+            return Err(FakeError::bad_request(
+                "Invalid input: the body must be a JSON object",
+            ));
         };
-        let driver = fields.get("driver").and_then(Value::as_str).ok_or_else(|| FakeError::bad_request("Mandatory field missing: driver"))?;
+        let driver = fields
+            .get("driver")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FakeError::bad_request("Mandatory field missing: driver"))?;
         let uuid = match fields.get("uuid").and_then(Value::as_str) {
-            Some(text) => Uuid::parse_str(text).map_err(|_| FakeError::bad_request(format!("Expected a UUID but received {text}.")))?,
+            Some(text) => Uuid::parse_str(text).map_err(|_| {
+                FakeError::bad_request(format!("Expected a UUID but received {text}."))
+            })?,
             None => Uuid::new_v4(),
         };
         if self.nodes.contains_key(&uuid) {
-            return Err(FakeError::new(409, format!("A node with UUID {uuid} already exists.")));
+            return Err(FakeError::new(
+                409,
+                format!("A node with UUID {uuid} already exists."),
+            ));
         }
         if let Some(name) = fields.get("name").and_then(Value::as_str)
             && self.resolve(name).is_ok()
         {
-            return Err(FakeError::new(409, format!("A node with name {name} already exists.")));
+            return Err(FakeError::new(
+                409,
+                format!("A node with name {name} already exists."),
+            ));
         }
         let mut node = json!({
             "uuid": uuid.to_string(),
@@ -179,7 +209,11 @@ impl IronicState {
     }
 
     /// Lists nodes in UUID order, after `marker`, at most `limit`.
-    pub(crate) fn list_nodes(&self, marker: Option<&str>, limit: usize) -> FakeResult<(Vec<Value>, Option<String>)> {
+    pub(crate) fn list_nodes(
+        &self,
+        marker: Option<&str>,
+        limit: usize,
+    ) -> FakeResult<(Vec<Value>, Option<String>)> {
         page(&self.nodes, marker, limit, "node")
     }
 
@@ -189,9 +223,15 @@ impl IronicState {
         let mut patched = node.clone();
         patch::apply(&mut patched, patch)?;
         if let Some(name) = patched["name"].as_str()
-            && self.nodes.iter().any(|(other, node)| *other != uuid && node["name"].as_str() == Some(name))
+            && self
+                .nodes
+                .iter()
+                .any(|(other, node)| *other != uuid && node["name"].as_str() == Some(name))
         {
-            return Err(FakeError::new(409, format!("A node with name {name} already exists.")));
+            return Err(FakeError::new(
+                409,
+                format!("A node with name {name} already exists."),
+            ));
         }
         *self.nodes.get_mut(&uuid).expect("resolved") = patched.clone();
         Ok(patched)
@@ -219,7 +259,10 @@ impl IronicState {
 
     /// Makes `interface` fail validation on a node with `reason`.
     pub fn fail_validation(&mut self, uuid: Uuid, interface: &str, reason: &str) {
-        self.invalid_interfaces.entry(uuid).or_default().insert(interface.to_owned(), reason.to_owned());
+        self.invalid_interfaces
+            .entry(uuid)
+            .or_default()
+            .insert(interface.to_owned(), reason.to_owned());
     }
 
     /// `PUT /v1/nodes/{ident}/states/power`.
@@ -229,7 +272,10 @@ impl IronicState {
             Some("power on" | "rebooting" | "soft rebooting") => "power on",
             Some("power off" | "soft power off") => "power off",
             other => {
-                return Err(FakeError::bad_request(format!("Invalid power state target: {}", other.unwrap_or("null"))));
+                return Err(FakeError::bad_request(format!(
+                    "Invalid power state target: {}",
+                    other.unwrap_or("null")
+                )));
             }
         };
         node["power_state"] = json!(state);
@@ -240,11 +286,24 @@ impl IronicState {
     pub fn set_boot_device(&mut self, ident: &str, body: &Value) -> FakeResult<()> {
         let uuid = self.resolve(ident)?;
         let device = body["boot_device"].as_str().unwrap_or_default();
-        if !["pxe", "disk", "cdrom", "bios", "safe", "wanboot", "uefi http"].contains(&device) {
-            return Err(FakeError::bad_request(format!("Invalid boot device {device} specified.")));
+        if ![
+            "pxe",
+            "disk",
+            "cdrom",
+            "bios",
+            "safe",
+            "wanboot",
+            "uefi http",
+        ]
+        .contains(&device)
+        {
+            return Err(FakeError::bad_request(format!(
+                "Invalid boot device {device} specified."
+            )));
         }
         let persistent = body["persistent"].as_bool().unwrap_or(false);
-        self.boot_devices.insert(uuid, (device.to_owned(), persistent));
+        self.boot_devices
+            .insert(uuid, (device.to_owned(), persistent));
         Ok(())
     }
 
@@ -256,7 +315,10 @@ impl IronicState {
     /// `PUT /v1/nodes/{ident}/states/provision`: the transitions inspection relies on.
     pub fn set_provision_state(&mut self, ident: &str, body: &Value) -> FakeResult<()> {
         let (uuid, node) = self.node_mut(ident)?;
-        let current = node["provision_state"].as_str().unwrap_or_default().to_owned();
+        let current = node["provision_state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let target = body["target"].as_str().unwrap_or_default();
         let next = match (target, current.as_str()) {
             ("manage", "enroll" | "available" | "inspect failed" | "manageable") => "manageable",
@@ -295,7 +357,10 @@ impl IronicState {
         let before = traits.len();
         traits.retain(|t| t != name);
         if traits.len() == before {
-            return Err(FakeError::new(404, format!("Node {uuid} doesn't have a trait {name}")));
+            return Err(FakeError::new(
+                404,
+                format!("Node {uuid} doesn't have a trait {name}"),
+            ));
         }
         Ok(())
     }
@@ -341,9 +406,14 @@ pub(crate) fn page(
 ) -> FakeResult<(Vec<Value>, Option<String>)> {
     let start = match marker {
         Some(text) => {
-            let uuid = Uuid::parse_str(text).map_err(|_| FakeError::bad_request(format!("Expected a UUID but received {text}.")))?;
+            let uuid = Uuid::parse_str(text).map_err(|_| {
+                FakeError::bad_request(format!("Expected a UUID but received {text}."))
+            })?;
             if !items.contains_key(&uuid) {
-                return Err(FakeError::new(404, format!("The {kind} {text} could not be found.")));
+                return Err(FakeError::new(
+                    404,
+                    format!("The {kind} {text} could not be found."),
+                ));
             }
             std::ops::Bound::Excluded(uuid)
         }
@@ -356,7 +426,11 @@ pub(crate) fn page(
         .collect();
     let more = selected.len() > limit;
     let page: Vec<(Uuid, Value)> = selected.into_iter().take(limit).collect();
-    let next = if more { page.last().map(|(uuid, _)| uuid.to_string()) } else { None };
+    let next = if more {
+        page.last().map(|(uuid, _)| uuid.to_string())
+    } else {
+        None
+    };
     Ok((page.into_iter().map(|(_, value)| value).collect(), next))
 }
 
@@ -376,24 +450,39 @@ mod tests {
     #[test]
     fn provision_transitions() {
         let mut state = IronicState::default();
-        let node = state.create_node(&json!({"driver": "fake-hardware", "name": "n"})).unwrap();
+        let node = state
+            .create_node(&json!({"driver": "fake-hardware", "name": "n"}))
+            .unwrap();
         let uuid = node["uuid"].as_str().unwrap().to_owned();
-        let step = |state: &mut IronicState, target: &str| state.set_provision_state(&uuid, &json!({"target": target}));
+        let step = |state: &mut IronicState, target: &str| {
+            state.set_provision_state(&uuid, &json!({"target": target}))
+        };
         step(&mut state, "manage").unwrap();
         step(&mut state, "inspect").unwrap();
         assert_eq!(state.node("n").unwrap()["provision_state"], "inspect wait");
         let error = step(&mut state, "provide").unwrap_err();
         assert_eq!(error.status, 400);
-        assert!(error.message.contains("while it is in state \"inspect wait\""), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains("while it is in state \"inspect wait\""),
+            "{}",
+            error.message
+        );
         step(&mut state, "abort").unwrap();
-        assert_eq!(state.node(&uuid).unwrap()["provision_state"], "inspect failed");
+        assert_eq!(
+            state.node(&uuid).unwrap()["provision_state"],
+            "inspect failed"
+        );
     }
 
     #[test]
     fn pages_follow_uuid_order() {
         let mut state = IronicState::default();
         for _ in 0..5 {
-            state.create_node(&json!({"driver": "fake-hardware"})).unwrap();
+            state
+                .create_node(&json!({"driver": "fake-hardware"}))
+                .unwrap();
         }
         let (first, marker) = state.list_nodes(None, 2).unwrap();
         assert_eq!(first.len(), 2);

@@ -98,12 +98,28 @@ mod tests {
 
     #[rstest]
     #[case(404, "Node abc could not be found.", ErrorKind::NotFound)]
-    #[case(409, "Node 1be2 is locked by host ironic-1, please retry after the current operation is completed.", ErrorKind::NodeLocked)]
-    #[case(409, "A port with MAC address 11:22:33:44:55:66 already exists.", ErrorKind::Conflict)]
+    #[case(
+        409,
+        "Node 1be2 is locked by host ironic-1, please retry after the current operation is completed.",
+        ErrorKind::NodeLocked
+    )]
+    #[case(
+        409,
+        "A port with MAC address 11:22:33:44:55:66 already exists.",
+        ErrorKind::Conflict
+    )]
     #[case(400, "Invalid patch", ErrorKind::BadRequest)]
-    #[case(401, "The request you have made requires authentication.", ErrorKind::Unauthorized)]
+    #[case(
+        401,
+        "The request you have made requires authentication.",
+        ErrorKind::Unauthorized
+    )]
     #[case(403, "Access was denied to this resource.", ErrorKind::Unauthorized)]
-    #[case(406, "Version 1.99 was requested but the maximum is 1.89", ErrorKind::IncompatibleVersion)]
+    #[case(
+        406,
+        "Version 1.99 was requested but the maximum is 1.89",
+        ErrorKind::IncompatibleVersion
+    )]
     #[case(503, "No conductor service", ErrorKind::Unavailable)]
     #[case(500, "boom", ErrorKind::Other)]
     fn statuses_map_to_kinds(#[case] status: u16, #[case] message: &str, #[case] kind: ErrorKind) {
@@ -111,6 +127,9 @@ mod tests {
         assert_eq!(error.kind(), kind);
         assert_eq!(error.status(), Some(status));
         assert_eq!(error.to_string(), message);
-        assert_eq!(error.is_transient(), matches!(kind, ErrorKind::NodeLocked | ErrorKind::Unavailable));
+        assert_eq!(
+            error.is_transient(),
+            matches!(kind, ErrorKind::NodeLocked | ErrorKind::Unavailable)
+        );
     }
 }

@@ -14,7 +14,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{IronicError, Result};
-use crate::model::{InterfaceValidation, NewNode, NewPort, Node, NodeQuery, Port, PortQuery, PowerTarget, ProvisionAction};
+use crate::model::{
+    InterfaceValidation, NewNode, NewPort, Node, NodeQuery, Port, PortQuery, PowerTarget,
+    ProvisionAction,
+};
 use crate::{Ironic, Patch};
 
 /// An Ironic in memory.
@@ -47,7 +50,8 @@ impl InMemoryIronic {
     /// Creates a node from a `POST /v1/nodes`-style body; returns its UUID.
     pub fn add_node(&self, body: Value) -> NodeUuid {
         let node = self.state().create_node(&body).expect("a valid node body");
-        NodeUuid::parse(node["uuid"].as_str().unwrap_or_default()).expect("created nodes have a UUID")
+        NodeUuid::parse(node["uuid"].as_str().unwrap_or_default())
+            .expect("created nodes have a UUID")
     }
 
     /// Creates a port of `node` with `address`; returns its UUID.
@@ -56,23 +60,46 @@ impl InMemoryIronic {
             .state()
             .create_port(&json!({"node_uuid": node.to_string(), "address": address}))
             .expect("a valid port");
-        uuid::Uuid::parse_str(port["uuid"].as_str().unwrap_or_default()).expect("created ports have a UUID")
+        uuid::Uuid::parse_str(port["uuid"].as_str().unwrap_or_default())
+            .expect("created ports have a UUID")
     }
 
     /// The calls made so far, e.g. `set_power_state <uuid> power off`.
     pub fn calls(&self) -> Vec<String> {
-        self.calls.lock().expect("calls lock is never poisoned").clone()
+        self.calls
+            .lock()
+            .expect("calls lock is never poisoned")
+            .clone()
     }
 
     /// Makes the next call of `operation` (a method name of [`Ironic`]) fail with `error`.
     pub fn fail_next(&self, operation: &'static str, error: IronicError) {
-        self.failures.lock().expect("failures lock is never poisoned").entry(operation).or_default().push(error);
+        self.failures
+            .lock()
+            .expect("failures lock is never poisoned")
+            .entry(operation)
+            .or_default()
+            .push(error);
     }
 
-    fn enter(&self, operation: &'static str, detail: String) -> Result<MutexGuard<'_, IronicState>> {
-        let entry = if detail.is_empty() { operation.to_owned() } else { format!("{operation} {detail}") };
-        self.calls.lock().expect("calls lock is never poisoned").push(entry);
-        let mut failures = self.failures.lock().expect("failures lock is never poisoned");
+    fn enter(
+        &self,
+        operation: &'static str,
+        detail: String,
+    ) -> Result<MutexGuard<'_, IronicState>> {
+        let entry = if detail.is_empty() {
+            operation.to_owned()
+        } else {
+            format!("{operation} {detail}")
+        };
+        self.calls
+            .lock()
+            .expect("calls lock is never poisoned")
+            .push(entry);
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("failures lock is never poisoned");
         if let Some(queue) = failures.get_mut(operation)
             && !queue.is_empty()
         {
@@ -104,7 +131,10 @@ impl Ironic for InMemoryIronic {
 
     async fn list_nodes(&self, query: &NodeQuery) -> Result<Vec<Node>> {
         let state = self.enter("list_nodes", query.fields.join(","))?;
-        let nodes: Vec<Value> = state.nodes().map(|n| keep_fields(n.clone(), &query.fields)).collect();
+        let nodes: Vec<Value> = state
+            .nodes()
+            .map(|n| keep_fields(n.clone(), &query.fields))
+            .collect();
         nodes.into_iter().map(decode).collect()
     }
 
@@ -114,10 +144,22 @@ impl Ironic for InMemoryIronic {
         decode(state.create_node(&body).map_err(convert)?)
     }
 
-    async fn patch_node(&self, uuid: NodeUuid, patch: &Patch, reset_interfaces: bool) -> Result<Node> {
+    async fn patch_node(
+        &self,
+        uuid: NodeUuid,
+        patch: &Patch,
+        reset_interfaces: bool,
+    ) -> Result<Node> {
         let body = serde_json::to_value(patch).expect("a patch serialises");
-        let mut state = self.enter("patch_node", format!("{uuid} {body} reset_interfaces={reset_interfaces}"))?;
-        decode(state.patch_node(&uuid.to_string(), &body).map_err(convert)?)
+        let mut state = self.enter(
+            "patch_node",
+            format!("{uuid} {body} reset_interfaces={reset_interfaces}"),
+        )?;
+        decode(
+            state
+                .patch_node(&uuid.to_string(), &body)
+                .map_err(convert)?,
+        )
     }
 
     async fn validate_node(&self, uuid: NodeUuid) -> Result<BTreeMap<String, InterfaceValidation>> {
@@ -127,19 +169,29 @@ impl Ironic for InMemoryIronic {
 
     async fn set_power_state(&self, uuid: NodeUuid, target: PowerTarget) -> Result<()> {
         let mut state = self.enter("set_power_state", format!("{uuid} {}", target.as_str()))?;
-        state.set_power_state(&uuid.to_string(), &json!({"target": target.as_str()})).map_err(convert)
+        state
+            .set_power_state(&uuid.to_string(), &json!({"target": target.as_str()}))
+            .map_err(convert)
     }
 
     async fn set_boot_device(&self, uuid: NodeUuid, device: &str, persistent: bool) -> Result<()> {
-        let mut state = self.enter("set_boot_device", format!("{uuid} {device} persistent={persistent}"))?;
+        let mut state = self.enter(
+            "set_boot_device",
+            format!("{uuid} {device} persistent={persistent}"),
+        )?;
         state
-            .set_boot_device(&uuid.to_string(), &json!({"boot_device": device, "persistent": persistent}))
+            .set_boot_device(
+                &uuid.to_string(),
+                &json!({"boot_device": device, "persistent": persistent}),
+            )
             .map_err(convert)
     }
 
     async fn set_provision_state(&self, uuid: NodeUuid, action: ProvisionAction) -> Result<()> {
         let mut state = self.enter("set_provision_state", format!("{uuid} {}", action.as_str()))?;
-        state.set_provision_state(&uuid.to_string(), &json!({"target": action.as_str()})).map_err(convert)
+        state
+            .set_provision_state(&uuid.to_string(), &json!({"target": action.as_str()}))
+            .map_err(convert)
     }
 
     async fn add_trait(&self, uuid: NodeUuid, name: &str) -> Result<()> {
@@ -167,11 +219,19 @@ impl Ironic for InMemoryIronic {
     async fn find_port(&self, address: &str) -> Result<Option<Port>> {
         let state = self.enter("find_port", address.to_owned())?;
         let address = address.to_ascii_lowercase();
-        state.ports().find(|p| p["address"].as_str() == Some(&address)).cloned().map(decode).transpose()
+        state
+            .ports()
+            .find(|p| p["address"].as_str() == Some(&address))
+            .cloned()
+            .map(decode)
+            .transpose()
     }
 
     async fn create_port(&self, port: &NewPort) -> Result<Port> {
-        let mut state = self.enter("create_port", format!("{} {}", port.node_uuid, port.address))?;
+        let mut state = self.enter(
+            "create_port",
+            format!("{} {}", port.node_uuid, port.address),
+        )?;
         let body = serde_json::to_value(port).expect("a port serialises");
         decode(state.create_port(&body).map_err(convert)?)
     }
@@ -199,12 +259,41 @@ mod tests {
         let uuid = ironic.add_node(json!({"driver": "fake-hardware", "name": "n1"}));
         ironic.add_port(uuid, "11:22:33:44:55:66");
         assert_eq!(ironic.get_node("n1").await.unwrap().uuid, uuid);
-        ironic.set_power_state(uuid, PowerTarget::PowerOff).await.unwrap();
-        assert_eq!(ironic.get_node(&uuid.to_string()).await.unwrap().power_state.as_deref(), Some("power off"));
-        let duplicate = NewPort { node_uuid: uuid, address: "11:22:33:44:55:66".into(), extra: Default::default(), pxe_enabled: None };
-        assert_eq!(ironic.create_port(&duplicate).await.unwrap_err().kind(), ErrorKind::Conflict);
-        ironic.fail_next("set_boot_device", IronicError::new(ErrorKind::Unavailable, "down"));
-        assert_eq!(ironic.set_boot_device(uuid, "pxe", false).await.unwrap_err().message(), "down");
+        ironic
+            .set_power_state(uuid, PowerTarget::PowerOff)
+            .await
+            .unwrap();
+        assert_eq!(
+            ironic
+                .get_node(&uuid.to_string())
+                .await
+                .unwrap()
+                .power_state
+                .as_deref(),
+            Some("power off")
+        );
+        let duplicate = NewPort {
+            node_uuid: uuid,
+            address: "11:22:33:44:55:66".into(),
+            extra: Default::default(),
+            pxe_enabled: None,
+        };
+        assert_eq!(
+            ironic.create_port(&duplicate).await.unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
+        ironic.fail_next(
+            "set_boot_device",
+            IronicError::new(ErrorKind::Unavailable, "down"),
+        );
+        assert_eq!(
+            ironic
+                .set_boot_device(uuid, "pxe", false)
+                .await
+                .unwrap_err()
+                .message(),
+            "down"
+        );
         ironic.set_boot_device(uuid, "pxe", false).await.unwrap();
         assert_eq!(
             ironic.calls(),

@@ -21,12 +21,13 @@ use async_trait::async_trait;
 
 pub use error::{ErrorKind, IronicError, Result};
 pub use http::HttpIronic;
+pub use inspector_config::IronicOptions;
 pub use inspector_types::NodeUuid;
 pub use json_patch::{Patch, PatchOperation};
 pub use model::{
-    InterfaceValidation, NewNode, NewPort, Node, NodeQuery, Port, PortQuery, PowerTarget, ProvisionAction,
+    InterfaceValidation, NewNode, NewPort, Node, NodeQuery, Port, PortQuery, PowerTarget,
+    ProvisionAction,
 };
-pub use inspector_config::IronicOptions;
 pub use options::AuthOptions;
 
 /// Every Ironic operation the service performs.
@@ -48,10 +49,18 @@ pub trait Ironic: Send + Sync + std::fmt::Debug {
 
     /// Applies an RFC 6902 JSON patch (`PATCH /v1/nodes/{uuid}`); with
     /// `reset_interfaces`, hardware interfaces are reset when the driver changes.
-    async fn patch_node(&self, uuid: NodeUuid, patch: &Patch, reset_interfaces: bool) -> Result<Node>;
+    async fn patch_node(
+        &self,
+        uuid: NodeUuid,
+        patch: &Patch,
+        reset_interfaces: bool,
+    ) -> Result<Node>;
 
     /// Validates the node's interfaces (`GET /v1/nodes/{uuid}/validate`).
-    async fn validate_node(&self, uuid: NodeUuid) -> Result<std::collections::BTreeMap<String, InterfaceValidation>>;
+    async fn validate_node(
+        &self,
+        uuid: NodeUuid,
+    ) -> Result<std::collections::BTreeMap<String, InterfaceValidation>>;
 
     /// Changes the power state (`PUT /v1/nodes/{uuid}/states/power`).
     async fn set_power_state(&self, uuid: NodeUuid, target: PowerTarget) -> Result<()>;

@@ -221,7 +221,9 @@ mod tests {
 
     #[test]
     fn a_node_with_only_some_fields_reads() {
-        let node: Node = serde_json::from_value(json!({"uuid": "1be26c0b-03f2-4d2e-ae87-c02d7f33c123"})).unwrap();
+        let node: Node =
+            serde_json::from_value(json!({"uuid": "1be26c0b-03f2-4d2e-ae87-c02d7f33c123"}))
+                .unwrap();
         assert_eq!(node, Node::new(node.uuid));
     }
 }

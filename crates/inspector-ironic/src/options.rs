@@ -82,9 +82,16 @@ impl AuthOptions {
     /// Validates the authentication options of `[ironic]`.
     pub fn from_options(options: &IronicOptions) -> Result<Self> {
         let kind = options.auth_type.as_str();
-        let need = |value: &Option<String>, name: &str| value.clone().ok_or_else(|| missing(kind, name));
-        let project = options.project_name.clone().or_else(|| options.project_id.clone());
-        let project_domain = options.project_domain_name.clone().or_else(|| options.project_domain_id.clone());
+        let need =
+            |value: &Option<String>, name: &str| value.clone().ok_or_else(|| missing(kind, name));
+        let project = options
+            .project_name
+            .clone()
+            .or_else(|| options.project_id.clone());
+        let project_domain = options
+            .project_domain_name
+            .clone()
+            .or_else(|| options.project_domain_id.clone());
         match kind {
             "none" | "noauth" => Ok(AuthOptions::None {
                 endpoint: need(&options.endpoint_override, "endpoint_override")?,
@@ -96,16 +103,29 @@ impl AuthOptions {
             }),
             "password" | "v3password" => Ok(AuthOptions::Password {
                 auth_url: need(&options.auth_url, "auth_url")?,
-                user: options.username.clone().or_else(|| options.user_id.clone()).ok_or_else(|| missing(kind, "username"))?,
+                user: options
+                    .username
+                    .clone()
+                    .or_else(|| options.user_id.clone())
+                    .ok_or_else(|| missing(kind, "username"))?,
                 password: need(&options.password, "password")?,
-                user_domain: options.user_domain_name.clone().or_else(|| options.user_domain_id.clone()),
+                user_domain: options
+                    .user_domain_name
+                    .clone()
+                    .or_else(|| options.user_domain_id.clone()),
                 project,
                 project_domain,
             }),
             "v3applicationcredential" => Ok(AuthOptions::ApplicationCredential {
                 auth_url: need(&options.auth_url, "auth_url")?,
-                id: need(&options.application_credential_id, "application_credential_id")?,
-                secret: need(&options.application_credential_secret, "application_credential_secret")?,
+                id: need(
+                    &options.application_credential_id,
+                    "application_credential_id",
+                )?,
+                secret: need(
+                    &options.application_credential_secret,
+                    "application_credential_secret",
+                )?,
             }),
             "token" | "v3token" => Ok(AuthOptions::Token {
                 auth_url: need(&options.auth_url, "auth_url")?,
@@ -139,12 +159,26 @@ mod tests {
 
     #[rstest]
     #[case::none("none", "[ironic] endpoint_override is required with auth_type = none")]
-    #[case::basic("http_basic", "[ironic] endpoint_override is required with auth_type = http_basic")]
+    #[case::basic(
+        "http_basic",
+        "[ironic] endpoint_override is required with auth_type = http_basic"
+    )]
     #[case::password("password", "[ironic] auth_url is required with auth_type = password")]
-    #[case::appcred("v3applicationcredential", "[ironic] auth_url is required with auth_type = v3applicationcredential")]
-    #[case::unknown("kerberos", "[ironic] auth_type = kerberos is not supported; use none, http_basic, password, v3applicationcredential or token")]
+    #[case::appcred(
+        "v3applicationcredential",
+        "[ironic] auth_url is required with auth_type = v3applicationcredential"
+    )]
+    #[case::unknown(
+        "kerberos",
+        "[ironic] auth_type = kerberos is not supported; use none, http_basic, password, v3applicationcredential or token"
+    )]
     fn missing_options_are_named(#[case] auth_type: &str, #[case] message: &str) {
-        assert_eq!(AuthOptions::from_options(&options(auth_type)).unwrap_err().message(), message);
+        assert_eq!(
+            AuthOptions::from_options(&options(auth_type))
+                .unwrap_err()
+                .message(),
+            message
+        );
     }
 
     #[test]

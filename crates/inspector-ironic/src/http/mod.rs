@@ -118,7 +118,11 @@ impl HttpIronic {
     pub async fn api_version(&self) -> Result<ApiVersion> {
         self.version
             .get_or_try_init(|| async {
-                let versions = self.adapter.get_api_versions().await.map_err(service::from_osauth)?;
+                let versions = self
+                    .adapter
+                    .get_api_versions()
+                    .await
+                    .map_err(service::from_osauth)?;
                 let Some((minimum, maximum)) = versions else {
                     return Err(IronicError::new(
                         ErrorKind::IncompatibleVersion,
@@ -171,7 +175,10 @@ impl HttpIronic {
                 if let Some(body) = &request.body {
                     builder = builder.json(body);
                 }
-                let response = builder.send_unchecked().await.map_err(service::from_osauth)?;
+                let response = builder
+                    .send_unchecked()
+                    .await
+                    .map_err(service::from_osauth)?;
                 let status = response.status();
                 if status.is_success() {
                     debug!(%status, attempt, "ironic answered");
@@ -187,7 +194,11 @@ impl HttpIronic {
                 if error.is_transient() {
                     return Err(IronicError::from_status(
                         status.as_u16(),
-                        format!("{} (gave up after {} retries)", error.message(), self.max_retries),
+                        format!(
+                            "{} (gave up after {} retries)",
+                            error.message(),
+                            self.max_retries
+                        ),
                     ));
                 }
                 return Err(error);
@@ -201,14 +212,20 @@ impl HttpIronic {
     async fn json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let what = request.what;
         let response = self.send(request).await?;
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| IronicError::new(ErrorKind::Other, format!("cannot {what}: unexpected answer from Ironic: {e}")))
+        response.json::<T>().await.map_err(|e| {
+            IronicError::new(
+                ErrorKind::Other,
+                format!("cannot {what}: unexpected answer from Ironic: {e}"),
+            )
+        })
     }
 
     /// Every item of a paginated list, following the `next` links.
-    async fn list<T: DeserializeOwned>(&self, request: Request, key: &'static str) -> Result<Vec<T>> {
+    async fn list<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        key: &'static str,
+    ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -228,10 +245,19 @@ impl HttpIronic {
             let mut page: serde_json::Map<String, Value> = self.json(page_request).await?;
             let entries = page.remove(key).unwrap_or(Value::Array(Vec::new()));
             let entries: Vec<T> = serde_json::from_value(entries).map_err(|e| {
-                IronicError::new(ErrorKind::Other, format!("cannot {}: unexpected answer from Ironic: {e}", request.what))
+                IronicError::new(
+                    ErrorKind::Other,
+                    format!(
+                        "cannot {}: unexpected answer from Ironic: {e}",
+                        request.what
+                    ),
+                )
             })?;
             items.extend(entries);
-            marker = page.get("next").and_then(Value::as_str).and_then(next_marker);
+            marker = page
+                .get("next")
+                .and_then(Value::as_str)
+                .and_then(next_marker);
             if marker.is_none() {
                 return Ok(items);
             }
@@ -242,17 +268,28 @@ impl HttpIronic {
 /// The `marker` of a `next` link.
 fn next_marker(next: &str) -> Option<String> {
     let url = reqwest::Url::parse(next).ok()?;
-    url.query_pairs().find(|(key, _)| key == "marker").map(|(_, value)| value.into_owned())
+    url.query_pairs()
+        .find(|(key, _)| key == "marker")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// Ironic's message from an error body: `{"error_message": "<json with faultstring>"}`
 /// (older releases send the inner document as a string, newer ones as an object).
 fn error_message(body: &str, status: reqwest::StatusCode) -> String {
-    let fault = |value: &Value| value.get("faultstring").and_then(Value::as_str).map(str::to_owned);
+    let fault = |value: &Value| {
+        value
+            .get("faultstring")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     if let Ok(document) = serde_json::from_str::<Value>(body) {
         match document.get("error_message") {
             Some(Value::String(inner)) => {
-                if let Some(message) = serde_json::from_str::<Value>(inner).ok().as_ref().and_then(fault) {
+                if let Some(message) = serde_json::from_str::<Value>(inner)
+                    .ok()
+                    .as_ref()
+                    .and_then(fault)
+                {
                     return message;
                 }
                 return inner.clone();
@@ -285,7 +322,10 @@ mod tests {
         let old = r#"{"error_message": "{\"faultstring\": \"Node x is locked by host h\", \"faultcode\": \"Client\", \"debuginfo\": null}"}"#;
         assert_eq!(error_message(old, status), "Node x is locked by host h");
         let new = r#"{"error_message": {"faultstring": "A port with MAC address aa already exists.", "faultcode": "Client"}}"#;
-        assert_eq!(error_message(new, status), "A port with MAC address aa already exists.");
+        assert_eq!(
+            error_message(new, status),
+            "A port with MAC address aa already exists."
+        );
         assert_eq!(error_message("", status), "Conflict");
         assert_eq!(error_message("plain text", status), "plain text");
     }

@@ -6,7 +6,9 @@ use inspector_config::IronicOptions;
 use osauth::common::IdOrName;
 use osauth::identity::{ApplicationCredential, Password, Token};
 use osauth::services::{ServiceType, VersionedService};
-use osauth::{ApiVersion, BasicAuth, EndpointFilters, InterfaceType, NoAuth, Session, ValidInterfaces};
+use osauth::{
+    ApiVersion, BasicAuth, EndpointFilters, InterfaceType, NoAuth, Session, ValidInterfaces,
+};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::error::{ErrorKind, IronicError, Result};
@@ -41,8 +43,12 @@ impl ServiceType for IronicService {
 
 impl VersionedService for IronicService {
     fn get_version_header(&self, version: ApiVersion) -> (HeaderName, HeaderValue) {
-        let value = HeaderValue::from_str(&version.to_string()).expect("a version is a valid header value");
-        (HeaderName::from_static("x-openstack-ironic-api-version"), value)
+        let value =
+            HeaderValue::from_str(&version.to_string()).expect("a version is a valid header value");
+        (
+            HeaderName::from_static("x-openstack-ironic-api-version"),
+            value,
+        )
     }
 }
 
@@ -53,7 +59,9 @@ fn config_error(message: impl Into<String>) -> IronicError {
 /// An osauth failure (no HTTP status to go by) as an [`IronicError`].
 pub(crate) fn from_osauth(error: osauth::Error) -> IronicError {
     let kind = match error.kind() {
-        osauth::ErrorKind::AuthenticationFailed | osauth::ErrorKind::AccessDenied => ErrorKind::Unauthorized,
+        osauth::ErrorKind::AuthenticationFailed | osauth::ErrorKind::AccessDenied => {
+            ErrorKind::Unauthorized
+        }
         osauth::ErrorKind::InvalidInput | osauth::ErrorKind::InvalidConfig => ErrorKind::BadRequest,
         osauth::ErrorKind::ResourceNotFound => ErrorKind::NotFound,
         osauth::ErrorKind::Conflict => ErrorKind::Conflict,
@@ -70,7 +78,8 @@ pub(crate) fn from_osauth(error: osauth::Error) -> IronicError {
 fn http_client(options: &IronicOptions) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder().danger_accept_invalid_certs(options.insecure);
     if let Some(cafile) = &options.cafile {
-        let pem = std::fs::read(cafile).map_err(|e| config_error(format!("[ironic] cafile {cafile}: {e}")))?;
+        let pem = std::fs::read(cafile)
+            .map_err(|e| config_error(format!("[ironic] cafile {cafile}: {e}")))?;
         for certificate in reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|e| config_error(format!("[ironic] cafile {cafile}: {e}")))?
         {
@@ -79,9 +88,13 @@ fn http_client(options: &IronicOptions) -> Result<reqwest::Client> {
     }
     match (&options.certfile, &options.keyfile) {
         (Some(certfile), keyfile) => {
-            let mut pem = std::fs::read(certfile).map_err(|e| config_error(format!("[ironic] certfile {certfile}: {e}")))?;
+            let mut pem = std::fs::read(certfile)
+                .map_err(|e| config_error(format!("[ironic] certfile {certfile}: {e}")))?;
             if let Some(keyfile) = keyfile {
-                pem.extend(std::fs::read(keyfile).map_err(|e| config_error(format!("[ironic] keyfile {keyfile}: {e}")))?);
+                pem.extend(
+                    std::fs::read(keyfile)
+                        .map_err(|e| config_error(format!("[ironic] keyfile {keyfile}: {e}")))?,
+                );
             }
             let identity = reqwest::Identity::from_pem(&pem)
                 .map_err(|e| config_error(format!("[ironic] certfile/keyfile: {e}")))?;
@@ -93,7 +106,9 @@ fn http_client(options: &IronicOptions) -> Result<reqwest::Client> {
     if let Some(seconds) = options.timeout {
         builder = builder.timeout(Duration::from_secs(seconds));
     }
-    builder.build().map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))
+    builder
+        .build()
+        .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))
 }
 
 fn url(text: &str, option: &str) -> Result<reqwest::Url> {
@@ -104,7 +119,12 @@ fn url(text: &str, option: &str) -> Result<reqwest::Url> {
 pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
     let client = http_client(options)?;
     let scope = |project: &Option<String>, domain: &Option<String>| {
-        project.as_ref().map(|p| (IdOrName::from_name(p.clone()), domain.clone().map(IdOrName::from_name)))
+        project.as_ref().map(|p| {
+            (
+                IdOrName::from_name(p.clone()),
+                domain.clone().map(IdOrName::from_name),
+            )
+        })
     };
     let auth = AuthOptions::from_options(options)?;
     let mut session = match &auth {
@@ -112,23 +132,46 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
             let auth = NoAuth::new(url(endpoint, "endpoint_override")?).map_err(from_osauth)?;
             Session::new_with_client(client, auth).await
         }
-        AuthOptions::HttpBasic { endpoint, username, password } => {
-            let auth = BasicAuth::new(url(endpoint, "endpoint_override")?, username, password).map_err(from_osauth)?;
+        AuthOptions::HttpBasic {
+            endpoint,
+            username,
+            password,
+        } => {
+            let auth = BasicAuth::new(url(endpoint, "endpoint_override")?, username, password)
+                .map_err(from_osauth)?;
             Session::new_with_client(client, auth).await
         }
-        AuthOptions::Password { auth_url, user, password, user_domain, project, project_domain } => {
+        AuthOptions::Password {
+            auth_url,
+            user,
+            password,
+            user_domain,
+            project,
+            project_domain,
+        } => {
             let domain = user_domain.clone().unwrap_or_else(|| "Default".to_owned());
-            let mut auth = Password::new(auth_url.as_str(), user, password, domain).map_err(from_osauth)?;
+            let mut auth =
+                Password::new(auth_url.as_str(), user, password, domain).map_err(from_osauth)?;
             if let Some((project, domain)) = scope(project, project_domain) {
                 auth.set_project_scope(project, domain);
             }
             Session::new_with_client(client, auth).await
         }
-        AuthOptions::ApplicationCredential { auth_url, id, secret } => {
-            let auth = ApplicationCredential::new(auth_url.as_str(), id, secret).map_err(from_osauth)?;
+        AuthOptions::ApplicationCredential {
+            auth_url,
+            id,
+            secret,
+        } => {
+            let auth =
+                ApplicationCredential::new(auth_url.as_str(), id, secret).map_err(from_osauth)?;
             Session::new_with_client(client, auth).await
         }
-        AuthOptions::Token { auth_url, token, project, project_domain } => {
+        AuthOptions::Token {
+            auth_url,
+            token,
+            project,
+            project_domain,
+        } => {
             let mut auth = Token::new(auth_url.as_str(), token).map_err(from_osauth)?;
             if let Some((project, domain)) = scope(project, project_domain) {
                 auth.set_project_scope(project, domain);
@@ -144,7 +187,9 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
             "internal" => Ok(InterfaceType::Internal),
             "public" => Ok(InterfaceType::Public),
             "admin" => Ok(InterfaceType::Admin),
-            other => Err(config_error(format!("[ironic] valid_interfaces: unknown interface {other:?}"))),
+            other => Err(config_error(format!(
+                "[ironic] valid_interfaces: unknown interface {other:?}"
+            ))),
         })
         .collect::<Result<_>>()?;
     let mut filters = EndpointFilters::default().with_interfaces(ValidInterfaces::from(interfaces));
@@ -152,8 +197,17 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
         filters = filters.with_region(region.clone());
     }
     session = session.with_endpoint_filters(filters);
-    if let (Some(endpoint), false) = (&options.endpoint_override, matches!(auth, AuthOptions::None { .. } | AuthOptions::HttpBasic { .. })) {
-        session = session.with_endpoint_override(IronicService::new(&options.service_type), url(endpoint, "endpoint_override")?);
+    if let (Some(endpoint), false) = (
+        &options.endpoint_override,
+        matches!(
+            auth,
+            AuthOptions::None { .. } | AuthOptions::HttpBasic { .. }
+        ),
+    ) {
+        session = session.with_endpoint_override(
+            IronicService::new(&options.service_type),
+            url(endpoint, "endpoint_override")?,
+        );
     }
     Ok(session)
 }
