@@ -271,6 +271,11 @@ async fn record(State(shared): State<Shared>, request: Request, next: Next) -> R
             .get(VERSION_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        request_id: parts
+            .headers
+            .get("x-openstack-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         body: serde_json::from_slice(&bytes).ok(),
         status: 0,
     };

@@ -45,6 +45,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The `X-OpenStack-Ironic-API-Version` header, if sent.
     pub api_version: Option<String>,
+    /// The `X-OpenStack-Request-ID` header, if sent.
+    pub request_id: Option<String>,
     /// The JSON body, if any.
     pub body: Option<Value>,
     /// The status the fake answered.

@@ -465,10 +465,19 @@ async fn retries_node_locked_and_unavailable_then_gives_up() {
         .set_power_state(uuid, PowerTarget::PowerOff)
         .await
         .unwrap();
-    assert_eq!(
-        fake.requests().len() - before,
-        4,
-        "three 409s, then success"
+    let attempts: Vec<_> = fake.requests().split_off(before);
+    let statuses: Vec<u16> = attempts.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [409, 409, 409, 202], "three 409s, then success");
+    let id = attempts[0].request_id.clone().unwrap();
+    assert!(
+        id.starts_with("req-") && NodeUuid::is_uuid_like(&id[4..]),
+        "{id}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|r| r.request_id.as_deref() == Some(id.as_str())),
+        "retries keep the request id"
     );
 
     fake.make_unavailable(2);
@@ -496,6 +505,45 @@ async fn retries_node_locked_and_unavailable_then_gives_up() {
         4,
         "one try and three retries"
     );
+}
+
+#[tokio::test]
+async fn tls_files_are_checked_when_the_client_is_built() {
+    let error = HttpIronic::new(&options(
+        "auth_type = none\nendpoint_override = https://ironic:6385\ncafile = /nonexistent/ca.pem\n",
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::BadRequest);
+    assert!(
+        error
+            .message()
+            .starts_with("[ironic] cafile /nonexistent/ca.pem: "),
+        "{error}"
+    );
+    let error = HttpIronic::new(&options(
+        "auth_type = none\nendpoint_override = https://ironic:6385\nkeyfile = /k.pem\n",
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(error.message(), "[ironic] keyfile needs certfile");
+    let dir = std::env::temp_dir().join(format!("inspector-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("ca.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let text = format!(
+        "auth_type = none\nendpoint_override = https://ironic:6385\ncafile = {}\n",
+        garbage.display()
+    );
+    match HttpIronic::new(&options(&text)).await {
+        Ok(_) => {} // An empty bundle is accepted by some TLS stacks; nothing to verify against then.
+        Err(error) => assert!(error.message().contains("cafile"), "{error}"),
+    }
+    let insecure = HttpIronic::new(&options(
+        "auth_type = none\nendpoint_override = https://ironic:6385\ninsecure = true\ntimeout = 5\n",
+    ))
+    .await;
+    assert!(insecure.is_ok());
 }
 
 #[tokio::test]
