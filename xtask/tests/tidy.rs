@@ -66,7 +66,7 @@ fn every_library_crate_documents_what_it_owns() {
 fn domain_crates_do_no_io() {
     // The vocabulary and the state machine stay pure: no runtime, database or HTTP crates.
     let forbidden = ["tokio", "diesel", "hyper", "axum", "reqwest", "r2d2"];
-    for name in ["inspector-types", "inspector-fsm"] {
+    for name in ["inspector-types", "inspector-fsm", "inspector-hooks"] {
         let manifest =
             fs::read_to_string(root().join("crates").join(name).join("Cargo.toml")).unwrap();
         let deps = dependencies_section(&manifest);

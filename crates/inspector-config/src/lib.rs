@@ -10,10 +10,12 @@ mod error;
 mod groups;
 mod ini;
 mod ironic;
+mod processing;
 mod sources;
 
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
 pub use ironic::IronicOptions;
+pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
 pub use sources::{ConfigSources, Lookup};

@@ -105,6 +105,31 @@ impl<'a> Lookup<'a> {
         })
     }
 
+    /// A dict option (`key:value,key2:value2`); items are trimmed, the first `:` splits.
+    pub fn dict(&self, option: &str) -> Result<Option<Vec<(String, String)>>> {
+        self.typed(option, "a dict of key:value pairs", |text| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| {
+                    item.split_once(':')
+                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                })
+                .collect()
+        })
+    }
+
+    /// Every value of a multi-valued option, from every file, in order.
+    pub fn multi(&self, option: &str) -> Vec<String> {
+        self.sources
+            .files
+            .iter()
+            .filter_map(|file| file.sections.get(self.section)?.get(option))
+            .flatten()
+            .map(|raw| raw.text.clone())
+            .collect()
+    }
+
     fn typed<T>(
         &self,
         option: &str,

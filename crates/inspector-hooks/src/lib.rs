@@ -1,0 +1,26 @@
+//! Processing hooks.
+//!
+//! This crate owns the hook interface (phase 1 on the raw ramdisk data before
+//! the node is looked up; phase 2 with the node before Ironic is updated), the
+//! configured hook list with its load errors, and the built-in hooks with
+//! upstream's exact behaviour. Hooks *compute*: in phase 2 they change the data
+//! and record intended node patches and port changes on a [`NodeView`]; the
+//! conductor applies those to Ironic.
+//!
+//! It must not know about HTTP, the database or how Ironic is reached, and does
+//! no I/O.
+
+mod data;
+mod error;
+mod hooks;
+mod node;
+mod pyrepr;
+mod set;
+
+pub use data::{IntrospectionData, bmc_addresses, inventory, pxe_mac, valid_macs};
+pub use error::{HookError, HookFailure};
+pub use node::{
+    CreatePort, NodeChanges, NodeView, PortView, capabilities_to_string, parse_capabilities,
+};
+pub use pyrepr::{python_repr, python_str};
+pub use set::{HookSet, ProcessingHook};

@@ -1,0 +1,258 @@
+//! What phase-2 hooks see of the node and how they ask for changes: a view of
+//! the node's properties and ports that follows the changes recorded so far.
+
+use inspector_types::NodeUuid;
+use serde_json::{Map, Value, json};
+
+use crate::error::HookError;
+use crate::pyrepr::python_str;
+
+/// One port of the node as hooks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortView {
+    /// The port's UUID; `None` for a port a hook asked to create.
+    pub uuid: Option<uuid::Uuid>,
+    /// The MAC address.
+    pub address: String,
+    /// Whether PXE is enabled on it.
+    pub pxe_enabled: bool,
+}
+
+/// A port to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePort {
+    /// The MAC address.
+    pub address: String,
+    /// `extra.client-id`, when the interface has an InfiniBand client id.
+    pub client_id: Option<String>,
+    /// `pxe_enabled`.
+    pub pxe_enabled: bool,
+}
+
+/// Everything hooks asked to change, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeChanges {
+    /// JSON-patch operations for `PATCH /v1/nodes/{uuid}`.
+    pub node_patch: Vec<Value>,
+    /// Ports to create.
+    pub create_ports: Vec<CreatePort>,
+    /// MACs that were skipped because a port already had them.
+    pub existing_ports: Vec<String>,
+    /// Ports to delete (UUID, MAC).
+    pub delete_ports: Vec<(uuid::Uuid, String)>,
+    /// JSON patches for existing ports (UUID, MAC, operations).
+    pub patch_ports: Vec<(uuid::Uuid, String, Vec<Value>)>,
+}
+
+/// The node under introspection as phase-2 hooks see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeView {
+    /// The node's UUID.
+    pub uuid: NodeUuid,
+    /// Its provision state.
+    pub provision_state: Option<String>,
+    /// Its properties, including the changes hooks asked for.
+    pub properties: Map<String, Value>,
+    /// Its ports, including the ones hooks asked to create.
+    pub ports: Vec<PortView>,
+    changes: NodeChanges,
+}
+
+impl NodeView {
+    /// A view of a node with its current properties and ports.
+    pub fn new(
+        uuid: NodeUuid,
+        provision_state: Option<String>,
+        properties: Map<String, Value>,
+        ports: Vec<PortView>,
+    ) -> Self {
+        Self {
+            uuid,
+            provision_state,
+            properties,
+            ports,
+            changes: NodeChanges::default(),
+        }
+    }
+
+    /// The changes recorded so far.
+    pub fn changes(&self) -> &NodeChanges {
+        &self.changes
+    }
+
+    /// Takes the recorded changes, leaving none.
+    pub fn take_changes(&mut self) -> NodeChanges {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The port with this MAC.
+    pub fn port(&self, address: &str) -> Option<&PortView> {
+        self.ports.iter().find(|p| p.address == address)
+    }
+
+    /// `update_properties`: one `add` operation per key, in order.
+    pub fn update_properties(&mut self, properties: Vec<(&str, Value)>) {
+        for (key, value) in properties {
+            self.changes
+                .node_patch
+                .push(json!({"op": "add", "path": format!("/properties/{key}"), "value": value}));
+            self.properties.insert(key.to_owned(), value);
+        }
+    }
+
+    /// `update_capabilities`: merges into `properties.capabilities` (a null value removes a key).
+    pub fn update_capabilities(
+        &mut self,
+        capabilities: Vec<(String, Value)>,
+    ) -> Result<(), HookError> {
+        let current = self
+            .properties
+            .get("capabilities")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mut merged = parse_capabilities(current)?;
+        for (key, value) in capabilities {
+            match merged.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => merged.push((key, value)),
+            }
+        }
+        self.update_properties(vec![(
+            "capabilities",
+            Value::String(capabilities_to_string(&merged)),
+        )]);
+        Ok(())
+    }
+
+    /// `create_ports`: a port per record whose MAC has none yet.
+    pub fn create_ports(&mut self, ports: Vec<CreatePort>) {
+        for port in ports {
+            if self.port(&port.address).is_some() {
+                self.changes.existing_ports.push(port.address);
+                continue;
+            }
+            self.ports.push(PortView {
+                uuid: None,
+                address: port.address.clone(),
+                pxe_enabled: port.pxe_enabled,
+            });
+            self.changes.create_ports.push(port);
+        }
+    }
+
+    /// `delete_port` of an existing port.
+    pub fn delete_port(&mut self, address: &str) {
+        if let Some(index) = self.ports.iter().position(|p| p.address == address) {
+            let port = self.ports.remove(index);
+            match port.uuid {
+                Some(uuid) => self.changes.delete_ports.push((uuid, port.address)),
+                None => self
+                    .changes
+                    .create_ports
+                    .retain(|p| p.address != port.address),
+            }
+        }
+    }
+
+    /// `patch_port` of an existing port; `pxe_enabled` changes are reflected in the view.
+    pub fn patch_port(&mut self, address: &str, patch: Vec<Value>) {
+        let Some(port) = self.ports.iter_mut().find(|p| p.address == address) else {
+            return;
+        };
+        for operation in &patch {
+            if operation["path"] == "/pxe_enabled"
+                && let Some(value) = operation["value"].as_bool()
+            {
+                port.pxe_enabled = value;
+            }
+        }
+        match port.uuid {
+            Some(uuid) => self
+                .changes
+                .patch_ports
+                .push((uuid, port.address.clone(), patch)),
+            None => {
+                if let Some(created) = self
+                    .changes
+                    .create_ports
+                    .iter_mut()
+                    .find(|p| p.address == address)
+                {
+                    created.pxe_enabled = port.pxe_enabled;
+                }
+            }
+        }
+    }
+}
+
+/// Parses `key:value,key2:value2` (split at the first `:`); an item without
+/// `:` is an unexpected failure, as upstream.
+pub fn parse_capabilities(text: &str) -> Result<Vec<(String, Value)>, HookError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|item| {
+            item.split_once(':')
+                .map(|(key, value)| (key.to_owned(), Value::String(value.to_owned())))
+                .ok_or_else(|| {
+                    HookError::unexpected(
+                        "ValueError",
+                        format!("Malformed capabilities value: {text}"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Serialises capabilities in order, values as Python text, null values omitted.
+pub fn capabilities_to_string(capabilities: &[(String, Value)]) -> String {
+    capabilities
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| format!("{key}:{}", python_str(value)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(capabilities: &str) -> NodeView {
+        let mut properties = Map::new();
+        properties.insert("capabilities".into(), json!(capabilities));
+        NodeView::new(NodeUuid::new_random(), None, properties, vec![])
+    }
+
+    #[test]
+    fn capabilities_merge_like_upstream() {
+        let mut node = view("boot_mode:bios,foo:bar");
+        node.update_capabilities(vec![
+            ("boot_mode".into(), json!("uefi")),
+            ("cpu_vt".into(), json!("true")),
+        ])
+        .unwrap();
+        assert_eq!(
+            node.properties["capabilities"],
+            "boot_mode:uefi,foo:bar,cpu_vt:true"
+        );
+        let mut node = view("boot_mode:bios,foo:bar");
+        node.update_capabilities(vec![("foo".into(), Value::Null)])
+            .unwrap();
+        assert_eq!(node.properties["capabilities"], "boot_mode:bios");
+        let mut node = view("a:b:c");
+        node.update_capabilities(vec![("n".into(), json!(2)), ("t".into(), json!(true))])
+            .unwrap();
+        assert_eq!(node.properties["capabilities"], "a:b:c,n:2,t:True");
+        assert_eq!(
+            node.changes().node_patch,
+            [json!({"op": "add", "path": "/properties/capabilities", "value": "a:b:c,n:2,t:True"})]
+        );
+        let mut broken = view("novalue");
+        assert!(matches!(
+            broken.update_capabilities(vec![]).unwrap_err(),
+            HookError::Unexpected { .. }
+        ));
+    }
+}
