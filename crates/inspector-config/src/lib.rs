@@ -6,6 +6,7 @@
 //! defaults. It knows nothing about databases, HTTP or Ironic beyond option
 //! names, and performs no I/O other than reading the configuration files.
 
+mod conductor;
 mod error;
 mod groups;
 mod ini;
@@ -13,6 +14,7 @@ mod ironic;
 mod processing;
 mod sources;
 
+pub use conductor::{ConductorOptions, StoreData};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};

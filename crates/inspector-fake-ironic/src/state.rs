@@ -239,6 +239,11 @@ impl IronicState {
         Ok(patched)
     }
 
+    /// The node documents by UUID, to change or remove nodes directly.
+    pub fn nodes_mut(&mut self) -> &mut BTreeMap<Uuid, Value> {
+        &mut self.nodes
+    }
+
     /// Every node document, in UUID order.
     pub fn nodes(&self) -> impl Iterator<Item = &Value> {
         self.nodes.values()

@@ -254,3 +254,39 @@ mod tests {
         assert!(format!("{locks:?}").contains("InProcessLocks"));
     }
 }
+
+#[cfg(test)]
+mod stress {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn holders_never_overlap() {
+        let locks = InProcessLocks::new();
+        let node = NodeUuid::new_random();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (locks, inside) = (locks.clone(), inside.clone());
+                tokio::spawn(async move {
+                    for _ in 0..200 {
+                        let held = locks.lock(node).await.unwrap();
+                        assert_eq!(
+                            inside.fetch_add(1, Ordering::SeqCst),
+                            0,
+                            "two holders at once"
+                        );
+                        tokio::task::yield_now().await;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        drop(held);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(locks.busy_nodes(), 0);
+    }
+}

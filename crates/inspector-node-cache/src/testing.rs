@@ -9,8 +9,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use diesel::Connection;
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, RunQueryDsl};
 
 use crate::{Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, Result};
 
@@ -334,7 +336,7 @@ fn create_statement(backend: Backend, name: &str) -> String {
 }
 
 fn admin_execute(server: &DatabaseUrl, statement: &str) {
-    let result = match server.backend() {
+    let result: std::result::Result<(), String> = match server.backend() {
         #[cfg(feature = "postgres")]
         Backend::Postgres => diesel::PgConnection::establish(server.target())
             .map_err(|e| e.to_string())

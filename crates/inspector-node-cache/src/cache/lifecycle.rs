@@ -71,6 +71,19 @@ impl NodeCache {
         }
     }
 
+    /// Sets `started_at` to now (re-processing restarts the clock of the time-out);
+    /// `finished_at` and `error` keep their values. Guarded by `version_id`.
+    pub async fn restart_clock(&self, node: &mut NodeInfo) -> Result<()> {
+        let now = self.now();
+        let changes = NodeChanges {
+            started_at: Some(Some(now)),
+            ..Default::default()
+        };
+        self.commit(node, changes).await?;
+        node.started_at = Some(now);
+        Ok(())
+    }
+
     /// Writes `changes` plus a fresh `version_id` if the row still has the
     /// version this snapshot read; otherwise [`Error::StateRace`].
     async fn commit(&self, node: &mut NodeInfo, mut changes: NodeChanges) -> Result<()> {
@@ -93,9 +106,10 @@ impl NodeCache {
     }
 
     /// Ends the introspection of a record with `event` and an optional error
-    /// text (spec §2.5): releases the record's lock, deletes its lookup
-    /// attributes and options, applies `event` leniently and stores
-    /// `finished_at` and `error`.
+    /// text (spec §2.5): deletes its lookup attributes and options, applies
+    /// `event` leniently, stores `finished_at` and `error`, and releases the
+    /// record's lock — after the write, whatever its outcome, so that a waiter
+    /// never reads the record half-finished.
     ///
     /// One transaction. When `event` is invalid in the record's state, the
     /// attributes and options are still deleted (as upstream does) but the
@@ -107,7 +121,17 @@ impl NodeCache {
         event: Event,
         error: Option<String>,
     ) -> Result<()> {
+        let outcome = self.finish_record(node, event, error).await;
         node.release_lock();
+        outcome
+    }
+
+    async fn finish_record(
+        &self,
+        node: &mut NodeInfo,
+        event: Event,
+        error: Option<String>,
+    ) -> Result<()> {
         let (uuid, state, expected) = (node.uuid, node.state, node.version_id.clone());
         let finished_at = self.now();
         let stored_error = error.clone();

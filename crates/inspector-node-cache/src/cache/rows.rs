@@ -76,11 +76,14 @@ pub(crate) fn write_transaction<T>(
 }
 
 pub(crate) fn find_node(conn: &mut AnyConnection, uuid: NodeUuid) -> Result<Option<NodeRow>> {
+    // `load` runs the statement to completion: a half-read statement would keep
+    // SQLite's read snapshot open on the pooled connection.
     Ok(nodes::table
         .find(uuid.to_string())
         .select(NodeRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 pub(crate) fn insert_node(conn: &mut AnyConnection, row: &NodeRow) -> Result<()> {

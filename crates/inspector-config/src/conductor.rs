@@ -1,0 +1,159 @@
+//! The options of the introspection engine itself (`[DEFAULT]` and
+//! `[processing]` options outside the hooks), with upstream's defaults.
+
+use crate::error::{ConfigError, InvalidValue, Result};
+use crate::sources::ConfigSources;
+
+/// `[processing] store_data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreData {
+    /// Introspection data is not kept.
+    None,
+    /// Kept in the `introspection_data` table.
+    Database,
+}
+
+/// Options of the introspection engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConductorOptions {
+    /// `[DEFAULT] timeout`: seconds; 0 or less disables time-outs; default 3600.
+    pub timeout: i64,
+    /// `[DEFAULT] clean_up_period`: seconds between time-out checks and Ironic syncs; 0 disables; default 60.
+    pub clean_up_period: u64,
+    /// `[DEFAULT] node_status_keep_time`: seconds to keep finished records; 0 keeps them; default 0.
+    pub node_status_keep_time: i64,
+    /// `[DEFAULT] introspection_delay`: minimum seconds between two managed reboots; default 5.
+    pub introspection_delay: u64,
+    /// `[DEFAULT] ipmi_address_fields`: `driver_info` fields holding a BMC address, after `ipmi_address`.
+    pub ipmi_address_fields: Vec<String>,
+    /// `[DEFAULT] can_manage_boot`; default true.
+    pub can_manage_boot: bool,
+    /// `[DEFAULT] max_concurrency`: background jobs at once; default 1000.
+    pub max_concurrency: usize,
+    /// `[processing] permit_active_introspection`; default false.
+    pub permit_active_introspection: bool,
+    /// `[processing] power_off`; default true.
+    pub power_off: bool,
+    /// `[processing] store_data`; default `none`.
+    pub store_data: StoreData,
+    /// `[processing] node_not_found_hook`; unset by default.
+    pub node_not_found_hook: Option<String>,
+}
+
+impl ConductorOptions {
+    /// Declared defaults of `[DEFAULT]`.
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
+        ("timeout", "3600"),
+        ("clean_up_period", "60"),
+        ("node_status_keep_time", "0"),
+        ("introspection_delay", "5"),
+        (
+            "ipmi_address_fields",
+            "redfish_address,ilo_address,drac_host,drac_address,ibmc_address",
+        ),
+        ("can_manage_boot", "true"),
+        ("max_concurrency", "1000"),
+    ];
+
+    /// Declared defaults of `[processing]` read here.
+    pub const PROCESSING_DEFAULTS: &'static [(&'static str, &'static str)] = &[
+        ("permit_active_introspection", "false"),
+        ("power_off", "true"),
+        ("store_data", "none"),
+    ];
+
+    /// Reads the options.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let default = sources.section("DEFAULT", Self::DEFAULTS);
+        let processing = sources.section("processing", Self::PROCESSING_DEFAULTS);
+        let number =
+            |name: &str| -> Result<i64> { Ok(default.integer(name)?.expect("declared default")) };
+        let store_data = match processing
+            .string("store_data")?
+            .expect("declared default")
+            .as_str()
+        {
+            "none" => StoreData::None,
+            "database" => StoreData::Database,
+            other => {
+                let (path, line) = sources.raw("processing", "store_data").map_or_else(
+                    || (Default::default(), 0),
+                    |raw| (raw.path.clone(), raw.line),
+                );
+                return Err(ConfigError::InvalidValue(Box::new(InvalidValue {
+                    path,
+                    line,
+                    section: "processing".into(),
+                    option: "store_data".into(),
+                    value: other.into(),
+                    expected: "none or database (swift is not supported)".into(),
+                })));
+            }
+        };
+        Ok(Self {
+            timeout: number("timeout")?,
+            clean_up_period: number("clean_up_period")?.max(0).unsigned_abs(),
+            node_status_keep_time: number("node_status_keep_time")?,
+            introspection_delay: number("introspection_delay")?.max(0).unsigned_abs(),
+            ipmi_address_fields: default
+                .list("ipmi_address_fields")?
+                .expect("declared default"),
+            can_manage_boot: default
+                .boolean("can_manage_boot")?
+                .expect("declared default"),
+            max_concurrency: usize::try_from(number("max_concurrency")?.max(2)).unwrap_or(1000),
+            permit_active_introspection: processing
+                .boolean("permit_active_introspection")?
+                .expect("declared default"),
+            power_off: processing.boolean("power_off")?.expect("declared default"),
+            store_data,
+            node_not_found_hook: processing
+                .string("node_not_found_hook")?
+                .filter(|h| !h.is_empty()),
+        })
+    }
+}
+
+impl Default for ConductorOptions {
+    fn default() -> Self {
+        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn defaults_match_upstream() {
+        let options = ConductorOptions::default();
+        assert_eq!(
+            (
+                options.timeout,
+                options.clean_up_period,
+                options.introspection_delay
+            ),
+            (3600, 60, 5)
+        );
+        assert_eq!(options.ipmi_address_fields.len(), 5);
+        assert!(
+            options.power_off && options.can_manage_boot && !options.permit_active_introspection
+        );
+        assert_eq!(options.store_data, StoreData::None);
+        assert_eq!(options.node_not_found_hook, None);
+    }
+
+    #[test]
+    fn swift_is_refused_with_a_clear_error() {
+        let sources =
+            ConfigSources::from_text("[processing]\nstore_data = swift\n", Path::new("i.conf"))
+                .unwrap();
+        let error = ConductorOptions::from_sources(&sources).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "i.conf:2: invalid value \"swift\" for option store_data in group [processing]: none or database (swift is not supported)"
+        );
+    }
+}

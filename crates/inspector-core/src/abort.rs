@@ -1,0 +1,65 @@
+//! Aborting introspection (spec §3.5).
+
+use inspector_ironic::PowerTarget;
+use inspector_node_cache::{Event, NodeInfo, Strictness};
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::conductor::Conductor;
+use crate::error::{CoreError, Result};
+
+impl Conductor {
+    /// Aborts the introspection of a node (UUID or name); the work runs in the background.
+    pub async fn abort(&self, node_id: &str) -> Result<()> {
+        let mut record = self
+            .cache()
+            .get_node_by_ident(node_id, &self.inner.lookup)
+            .await?;
+        if !record.acquire_lock(self.cache().locks(), false).await? {
+            return Err(CoreError::conflict("Node is locked, please, retry later"));
+        }
+        let span = info_span!("abort", node = %record.uuid);
+        let conductor = self.clone();
+        self.inner
+            .jobs
+            .spawn(async move { conductor.abort_job(record).instrument(span).await });
+        Ok(())
+    }
+
+    async fn abort_job(&self, mut record: NodeInfo) {
+        if let Err(error) = self
+            .cache()
+            .fsm_event(&mut record, Event::Abort, Strictness::Lenient)
+            .await
+        {
+            info!(%error, "introspection cannot be aborted in this state");
+            return;
+        }
+        if record.manage_boot {
+            let uuid = record.uuid;
+            if let Err(error) = self
+                .retry("powering off", || {
+                    self.ironic().set_power_state(uuid, PowerTarget::PowerOff)
+                })
+                .await
+            {
+                warn!(%error, "failed to power off the node after abort");
+            }
+        }
+        if let Err(error) = self
+            .cache()
+            .finished(
+                &mut record,
+                Event::AbortEnd,
+                Some("Canceled by operator".into()),
+            )
+            .await
+        {
+            warn!(%error, "could not finish the aborted introspection");
+            return;
+        }
+        if let Err(error) = self.parts().pxe_filter.sync().await {
+            warn!(%error, "PXE filter sync after abort failed");
+        }
+        info!("introspection aborted");
+    }
+}

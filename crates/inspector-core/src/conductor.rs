@@ -1,0 +1,279 @@
+//! The engine: its parts and the helpers every operation shares.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use inspector_config::ConductorOptions;
+use inspector_hooks::{HookSet, IntrospectionData, NodeChanges, NodeView, PortView};
+use inspector_ironic::{Ironic, IronicError, NewPort, Node, Patch, PortQuery};
+use inspector_node_cache::NodeCache;
+use inspector_types::NodeUuid;
+
+use crate::error::{CoreError, Result, ironic_exception_class};
+use crate::jobs::Jobs;
+use crate::lookup::IronicLookup;
+use crate::periodic::{AlwaysLeader, PeriodicLease};
+use crate::seams::{PxeFilter, RulesEngine};
+use crate::storage::DataStore;
+
+/// Provision states introspection accepts (plus `active`/`rescue` with
+/// `permit_active_introspection`).
+const VALID_STATES: [&str; 5] = [
+    "enroll",
+    "manageable",
+    "inspecting",
+    "inspect wait",
+    "inspect failed",
+];
+
+/// Everything the engine is built from.
+#[derive(Debug, Clone)]
+pub struct ConductorParts {
+    /// Records in the database.
+    pub cache: NodeCache,
+    /// Ironic.
+    pub ironic: Arc<dyn Ironic>,
+    /// The configured processing hooks.
+    pub hooks: HookSet,
+    /// The PXE filter.
+    pub pxe_filter: Arc<dyn PxeFilter>,
+    /// Introspection rules.
+    pub rules: Arc<dyn RulesEngine>,
+    /// Where introspection data is stored.
+    pub store: DataStore,
+    /// Options.
+    pub options: ConductorOptions,
+    /// Who runs the periodic tasks.
+    pub lease: Arc<dyn PeriodicLease>,
+    /// Pause between the application-level retries of §9.2 (upstream: 1 s).
+    pub retry_pause: Duration,
+}
+
+impl ConductorParts {
+    /// Parts with the no-op PXE filter and rules, in-process leadership and upstream's retry pause.
+    pub fn new(
+        cache: NodeCache,
+        ironic: Arc<dyn Ironic>,
+        hooks: HookSet,
+        options: ConductorOptions,
+    ) -> Self {
+        Self {
+            cache,
+            ironic,
+            hooks,
+            pxe_filter: Arc::new(crate::seams::NoPxeFilter),
+            rules: Arc::new(crate::seams::NoRules),
+            store: DataStore::None,
+            options,
+            lease: Arc::new(AlwaysLeader),
+            retry_pause: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The introspection engine; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Conductor {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) parts: ConductorParts,
+    pub(crate) lookup: IronicLookup,
+    pub(crate) jobs: Jobs,
+    /// Time of the last managed reboot (the introspection delay, §3.4).
+    pub(crate) last_boot: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Conductor {
+    /// An engine over `parts`.
+    pub fn new(parts: ConductorParts) -> Self {
+        let lookup = IronicLookup::new(
+            parts.ironic.clone(),
+            parts.options.ipmi_address_fields.clone(),
+        );
+        let jobs = Jobs::new(parts.options.max_concurrency);
+        Self {
+            inner: Arc::new(Inner {
+                parts,
+                lookup,
+                jobs,
+                last_boot: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    pub(crate) fn parts(&self) -> &ConductorParts {
+        &self.inner.parts
+    }
+
+    pub(crate) fn cache(&self) -> &NodeCache {
+        &self.inner.parts.cache
+    }
+
+    pub(crate) fn ironic(&self) -> &dyn Ironic {
+        &*self.inner.parts.ironic
+    }
+
+    /// Waits until every background job (boot preparation, finishing steps,
+    /// aborts, re-processing) has ended.
+    pub async fn wait_idle(&self) {
+        self.inner.jobs.wait_idle().await;
+    }
+
+    /// Refuses provision states introspection does not accept.
+    pub(crate) fn check_provision_state(&self, node: &Node) -> Result<()> {
+        let state = node
+            .provision_state
+            .clone()
+            .unwrap_or_default()
+            .to_lowercase();
+        let permitted = VALID_STATES.contains(&state.as_str())
+            || (self.parts().options.permit_active_introspection
+                && matches!(state.as_str(), "active" | "rescue"));
+        if permitted {
+            return Ok(());
+        }
+        let list: Vec<String> = VALID_STATES.iter().map(|s| format!("'{s}'")).collect();
+        Err(CoreError::bad_request(format!(
+            "Invalid provision state for introspection: \"{state}\", valid states are \"[{}]\"",
+            list.join(", ")
+        )))
+    }
+
+    /// Runs `call` up to 5 times, pausing between attempts (§9.2's application retry).
+    pub(crate) async fn retry<T, F, Fut>(
+        &self,
+        what: &str,
+        mut call: F,
+    ) -> std::result::Result<T, IronicError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<T, IronicError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) if attempt < 5 => {
+                    tracing::warn!(%error, attempt, "{what} failed, retrying");
+                    tokio::time::sleep(self.parts().retry_pause).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// A view of the node for the phase-2 hooks (one port listing).
+    pub(crate) async fn node_view(&self, node: &Node) -> Result<NodeView> {
+        let ports = self
+            .ironic()
+            .list_ports(&PortQuery {
+                node: Some(node.uuid),
+                fields: vec![],
+            })
+            .await
+            .map_err(unexpected)?;
+        let ports = ports
+            .into_iter()
+            .map(|p| PortView {
+                uuid: Some(p.uuid),
+                address: p.address,
+                pxe_enabled: p.pxe_enabled.unwrap_or(true),
+            })
+            .collect();
+        Ok(NodeView::new(
+            node.uuid,
+            node.provision_state.clone(),
+            node.properties.clone(),
+            ports,
+        ))
+    }
+
+    /// Runs the phase-2 hooks and applies what they asked for to Ironic:
+    /// one node PATCH for all property changes, then port creations,
+    /// deletions and patches.
+    pub(crate) async fn update_node(
+        &self,
+        node: &Node,
+        data: &mut IntrospectionData,
+    ) -> Result<()> {
+        let mut view = self.node_view(node).await?;
+        self.parts()
+            .hooks
+            .before_update(data, &mut view)
+            .map_err(|failure| CoreError {
+                status: failure.status,
+                message: failure.message,
+            })?;
+        self.apply_changes(node.uuid, view.take_changes()).await
+    }
+
+    async fn apply_changes(&self, uuid: NodeUuid, changes: NodeChanges) -> Result<()> {
+        let ironic = self.ironic();
+        if !changes.node_patch.is_empty() {
+            let patch: Patch = serde_json::from_value(serde_json::Value::Array(changes.node_patch))
+                .map_err(|e| {
+                    CoreError::internal(format!(
+                        "Unexpected exception ValueError during processing: {e}"
+                    ))
+                })?;
+            ironic
+                .patch_node(uuid, &patch, false)
+                .await
+                .map_err(unexpected)?;
+        }
+        if !changes.existing_ports.is_empty() {
+            tracing::warn!(ports = ?changes.existing_ports, "did not create ports as they already exist");
+        }
+        for port in changes.create_ports {
+            let mut extra = serde_json::Map::new();
+            if let Some(client_id) = port.client_id {
+                extra.insert("client-id".into(), serde_json::Value::String(client_id));
+            }
+            let new = NewPort {
+                node_uuid: uuid,
+                address: port.address.clone(),
+                extra,
+                pxe_enabled: Some(port.pxe_enabled),
+            };
+            match ironic.create_port(&new).await {
+                Ok(created) => {
+                    tracing::info!(port = %created.uuid, mac = %created.address, "port created")
+                }
+                Err(error) if error.kind() == inspector_ironic::ErrorKind::Conflict => {
+                    tracing::warn!(mac = %port.address, "port already exists, skipping");
+                }
+                Err(error) => return Err(unexpected(error)),
+            }
+        }
+        for (port, mac) in changes.delete_ports {
+            self.retry("deleting a port", || ironic.delete_port(port))
+                .await
+                .map_err(unexpected)?;
+            tracing::info!(%port, %mac, "port deleted");
+        }
+        for (port, _mac, operations) in changes.patch_ports {
+            let patch: Patch = serde_json::from_value(serde_json::Value::Array(operations))
+                .map_err(|e| {
+                    CoreError::internal(format!(
+                        "Unexpected exception ValueError during processing: {e}"
+                    ))
+                })?;
+            ironic.patch_port(port, &patch).await.map_err(unexpected)?;
+        }
+        Ok(())
+    }
+}
+
+/// An Ironic failure inside processing: upstream's "unexpected exception".
+pub(crate) fn unexpected(error: IronicError) -> CoreError {
+    CoreError::internal(format!(
+        "Unexpected exception {} during processing: {}",
+        ironic_exception_class(&error),
+        error.message()
+    ))
+}

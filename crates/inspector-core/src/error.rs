@@ -1,0 +1,85 @@
+//! Errors of the engine: a message and the HTTP status the spec gives it.
+
+use inspector_node_cache::Error as CacheError;
+
+/// Result of engine operations.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// A failed engine operation (upstream's "service error": message + status).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CoreError {
+    /// The HTTP status the API answers with.
+    pub status: u16,
+    /// The message, word for word upstream's where clients see it.
+    pub message: String,
+}
+
+impl CoreError {
+    /// A 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            message: message.into(),
+        }
+    }
+
+    /// A 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            message: message.into(),
+        }
+    }
+
+    /// A 409.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: 409,
+            message: message.into(),
+        }
+    }
+
+    /// A 500.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<CacheError> for CoreError {
+    fn from(error: CacheError) -> Self {
+        let status = match &error {
+            CacheError::NotFoundInCache(_)
+            | CacheError::NodeNotInCache(_)
+            | CacheError::RecordMissing(_)
+            | CacheError::Ambiguous { .. }
+            | CacheError::NotOnIntrospection(_)
+            | CacheError::IronicNodeNotFound(_)
+            | CacheError::DataNotFound { .. } => 404,
+            CacheError::AlreadyFinished { .. }
+            | CacheError::InvalidEvent(_)
+            | CacheError::IronicBadRequest { .. }
+            | CacheError::InvalidRequest(_) => 400,
+            _ => 500,
+        };
+        Self {
+            status,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The exception class upstream's SDK would raise for an Ironic error, for
+/// `Unexpected exception <class> during processing: ...` texts.
+pub(crate) fn ironic_exception_class(error: &inspector_ironic::IronicError) -> &'static str {
+    use inspector_ironic::ErrorKind as K;
+    match error.kind() {
+        K::NotFound => "NotFoundException",
+        K::NodeLocked | K::Conflict => "ConflictException",
+        K::BadRequest => "BadRequestException",
+        _ => "HttpException",
+    }
+}

@@ -1,0 +1,30 @@
+//! The introspection engine (upstream's conductor), as a library.
+//!
+//! This crate owns what happens to a node: starting introspection (checks,
+//! record, lookup attributes, boot device and reboot), processing ramdisk
+//! data (hooks, lookup, rules, ports and node patches, power-off, finish),
+//! abort, re-processing of stored data, the periodic tasks, and storage of
+//! introspection data. It talks to Ironic through [`inspector_ironic::Ironic`],
+//! to the database through [`inspector_node_cache::NodeCache`], and to the PXE
+//! filter and the rules engine through the [`PxeFilter`] and [`RulesEngine`]
+//! seams. It knows nothing about HTTP.
+
+mod abort;
+mod bmc;
+mod conductor;
+mod error;
+mod jobs;
+mod lookup;
+mod periodic;
+mod process;
+mod reapply;
+mod seams;
+mod start;
+mod storage;
+
+pub use conductor::{Conductor, ConductorParts};
+pub use error::{CoreError, Result};
+pub use lookup::IronicLookup;
+pub use periodic::{AlwaysLeader, PeriodicLease};
+pub use seams::{NoPxeFilter, NoRules, PxeFilter, RulesEngine};
+pub use storage::{DataStore, StoreError};

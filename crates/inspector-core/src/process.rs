@@ -1,0 +1,215 @@
+//! Processing ramdisk data (`/v1/continue`, spec §4.1–4.10).
+
+use inspector_hooks::{IntrospectionData, bmc_addresses, valid_macs};
+use inspector_ironic::{ErrorKind, PowerTarget};
+use inspector_node_cache::{Error as CacheError, Event, LookupQuery, NodeInfo, Strictness};
+use inspector_types::NodeUuid;
+use tracing::{Instrument, Span, field, info, info_span, warn};
+
+use crate::conductor::Conductor;
+use crate::error::{CoreError, Result};
+
+const PREPROCESSING_FAILURES: &str =
+    "The following failures happened during running pre-processing hooks:\n";
+
+impl Conductor {
+    /// Processes data posted by the ramdisk; returns the node's UUID once
+    /// the data is applied (power-off and `finished` follow in the background).
+    pub async fn process(&self, data: IntrospectionData) -> Result<NodeUuid> {
+        let span = info_span!(
+            "process",
+            node = field::Empty,
+            mac = field::Empty,
+            bmc = field::Empty
+        );
+        self.process_inner(data).instrument(span).await
+    }
+
+    async fn process_inner(&self, mut data: IntrospectionData) -> Result<NodeUuid> {
+        let unprocessed = data.clone();
+        let mut failures = self.parts().hooks.before_processing(&mut data);
+        if let Some(mac) = data.get("boot_interface").and_then(|v| v.as_str()) {
+            Span::current().record("mac", mac);
+        }
+        let (v4, v6) = bmc_addresses(&data);
+        if let Some(bmc) = &v4 {
+            Span::current().record("bmc", bmc.as_str());
+        }
+        let query = LookupQuery {
+            bmc_addresses: v4.into_iter().chain(v6).collect(),
+            macs: valid_macs(&data),
+        };
+        let record = match self.cache().find_node(&query).await {
+            Ok(record) => Some(record),
+            Err(CacheError::NotFoundInCache(message)) => {
+                self.not_found(&query, message, &mut failures).await?
+            }
+            Err(other) => {
+                failures.push(format!("Look up error: {other}"));
+                None
+            }
+        };
+        let mut record = match record {
+            Some(record) if failures.is_empty() => record,
+            record => return Err(self.fail_preprocessing(record, failures).await),
+        };
+        Span::current().record("node", field::display(record.uuid));
+        // Records from look-up are locked already; active-node records are not.
+        record.acquire_lock(self.cache().locks(), true).await?;
+        if record.is_finished() {
+            return Err(CoreError::bad_request(format!(
+                "Node processing already finished with error: {}",
+                record.error.clone().unwrap_or_else(|| "None".into())
+            )));
+        }
+        if let Err(error) = self
+            .parts()
+            .store
+            .save(record.uuid, false, &unprocessed)
+            .await
+        {
+            warn!(%error, "failed to store unprocessed data");
+        }
+        let node = match self.ironic().get_node(&record.uuid.to_string()).await {
+            Ok(node) => node,
+            Err(error) => {
+                let message = match error.kind() {
+                    ErrorKind::NotFound => format!("Node {} was not found in Ironic", record.uuid),
+                    _ => crate::conductor::unexpected(error).message,
+                };
+                let status = if message.starts_with("Node ") {
+                    404
+                } else {
+                    500
+                };
+                return Err(self.fail(&mut record, CoreError { status, message }).await);
+            }
+        };
+        if let Err(error) = self
+            .cache()
+            .fsm_event(&mut record, Event::Process, Strictness::Strict)
+            .await
+        {
+            return Err(error.into());
+        }
+        let keep_power_on = self.parts().options.permit_active_introspection
+            && matches!(node.provision_state.as_deref(), Some("active" | "rescue"));
+        let body = async {
+            self.check_provision_state(&node)?;
+            self.update_node(&node, &mut data).await?;
+            self.parts()
+                .store
+                .save(record.uuid, true, &data)
+                .await
+                .map_err(|e| CoreError::bad_request(e.to_string()))?;
+            self.parts().pxe_filter.sync().await?;
+            self.parts().rules.apply(record.uuid, &data).await
+        };
+        if let Err(error) = body.await {
+            return Err(self.fail(&mut record, error).await);
+        }
+        let power_off = !keep_power_on && record.manage_boot && self.parts().options.power_off;
+        let uuid = record.uuid;
+        let conductor = self.clone();
+        self.inner
+            .jobs
+            .spawn(async move { conductor.finish(record, power_off).await });
+        info!("introspection data processed");
+        Ok(uuid)
+    }
+
+    /// No record matched: an active node, or the failure text.
+    async fn not_found(
+        &self,
+        query: &LookupQuery,
+        message: String,
+        failures: &mut Vec<String>,
+    ) -> Result<Option<NodeInfo>> {
+        let mut message = message;
+        if self.parts().options.permit_active_introspection {
+            match self.cache().record_node(query, &self.inner.lookup).await {
+                Ok(record) => return Ok(Some(record)),
+                Err(CacheError::NotFoundInCache(next)) => message = next,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        match self.parts().options.node_not_found_hook.as_deref() {
+            Some(_) => failures.push("Node not found hook returned nothing".to_owned()),
+            None => failures.push(format!("Look up error: {message}")),
+        }
+        Ok(None)
+    }
+
+    /// Pre-processing failed: finish the record (if any) and build the error.
+    async fn fail_preprocessing(
+        &self,
+        record: Option<NodeInfo>,
+        failures: Vec<String>,
+    ) -> CoreError {
+        let text = failures.join("\n");
+        if let Some(mut record) = record
+            && let Err(error) = self
+                .cache()
+                .finished(&mut record, Event::Error, Some(text.clone()))
+                .await
+        {
+            return error.into();
+        }
+        CoreError::bad_request(format!("{PREPROCESSING_FAILURES}{text}"))
+    }
+
+    /// A failure inside processing: the record ends in `error` with its text.
+    pub(crate) async fn fail(&self, record: &mut NodeInfo, error: CoreError) -> CoreError {
+        warn!(error = %error.message, "introspection failed");
+        match self
+            .cache()
+            .finished(record, Event::Error, Some(error.message.clone()))
+            .await
+        {
+            Ok(()) => error,
+            Err(finish @ CacheError::InvalidEvent(_)) => finish.into(),
+            Err(other) => {
+                warn!(error = %other, "could not record the failure");
+                error
+            }
+        }
+    }
+
+    /// The finishing step (§4.9): optional power-off, then `finished`.
+    pub(crate) async fn finish(&self, mut record: NodeInfo, power_off: bool) {
+        let uuid = record.uuid;
+        if power_off
+            && let Err(error) = self
+                .ironic()
+                .set_power_state(uuid, PowerTarget::PowerOff)
+                .await
+        {
+            let enrolled = self
+                .ironic()
+                .get_node(&uuid.to_string())
+                .await
+                .is_ok_and(|node| node.provision_state.as_deref() == Some("enroll"));
+            if !enrolled {
+                let message = format!(
+                    "Failed to power off node {uuid}, check its power management configuration: {}",
+                    error.message()
+                );
+                self.fail(&mut record, CoreError::bad_request(message))
+                    .await;
+                return;
+            }
+        }
+        match self
+            .cache()
+            .finished(&mut record, Event::Finish, None)
+            .await
+        {
+            Ok(()) => {
+                info!(node = %uuid, "introspection finished successfully")
+            }
+            Err(error) => {
+                warn!(node = %uuid, %error, "could not finish the introspection")
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Re-processing stored data (spec §4.11).
+
+use inspector_hooks::IntrospectionData;
+use inspector_node_cache::{Event, NodeInfo, Strictness};
+use inspector_types::NodeUuid;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::conductor::Conductor;
+use crate::error::{CoreError, Result};
+use crate::storage::StoreError;
+
+impl Conductor {
+    /// Re-processes a node's stored unprocessed data, or `data` (which is stored
+    /// first), in the background.
+    pub async fn reapply(&self, uuid: NodeUuid, data: Option<IntrospectionData>) -> Result<()> {
+        let store = &self.parts().store;
+        let data = match data {
+            Some(data) => {
+                store.save(uuid, false, &data).await.map_err(|e| CoreError::bad_request(e.to_string()))?;
+                data
+            }
+            None => store.load(uuid, false).await.map_err(|error| match error {
+                StoreError::Disabled => CoreError::bad_request(
+                    "Inspector is not configured to store introspection data. Set the [processing]store_data \
+                     configuration option to change this.",
+                ),
+                StoreError::NotFound(message) => CoreError::not_found(message),
+                StoreError::Failed(message) => CoreError::bad_request(message),
+            })?,
+        };
+        let mut record = self.cache().get_node(uuid).await?;
+        if !record.acquire_lock(self.cache().locks(), false).await? {
+            return Err(CoreError::conflict("Node locked, please, try again later"));
+        }
+        let span = info_span!("reapply", node = %uuid);
+        let conductor = self.clone();
+        self.inner
+            .jobs
+            .spawn(async move { conductor.reapply_job(record, data).instrument(span).await });
+        Ok(())
+    }
+
+    async fn reapply_job(&self, mut record: NodeInfo, mut data: IntrospectionData) {
+        if let Err(error) = self.cache().restart_clock(&mut record).await {
+            warn!(%error, "could not restart the record's clock");
+            return;
+        }
+        if let Err(error) = self
+            .cache()
+            .fsm_event(&mut record, Event::Reapply, Strictness::Lenient)
+            .await
+        {
+            info!(%error, "introspection data cannot be re-applied in this state");
+            return;
+        }
+        let body = async {
+            let failures = self.parts().hooks.before_processing(&mut data);
+            if !failures.is_empty() {
+                return Err(CoreError::bad_request(format!(
+                    "Pre-processing failures detected reapplying introspection on stored data:\n{}",
+                    failures.join("\n")
+                )));
+            }
+            let node = self
+                .ironic()
+                .get_node(&record.uuid.to_string())
+                .await
+                .map_err(crate::conductor::unexpected)?;
+            self.update_node(&node, &mut data).await?;
+            self.parts()
+                .store
+                .save(record.uuid, true, &data)
+                .await
+                .map_err(|e| CoreError::bad_request(e.to_string()))?;
+            self.parts().rules.apply(record.uuid, &data).await
+        };
+        match body.await {
+            Ok(()) => self.finish(record, false).await,
+            Err(error) => {
+                warn!(error = %error.message, "Failed reapply for node {}, Error: {}", record.uuid, error.message);
+                self.fail(&mut record, error).await;
+            }
+        }
+    }
+}

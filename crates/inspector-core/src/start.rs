@@ -1,0 +1,226 @@
+//! Starting introspection (spec §3.1–3.4).
+
+use std::time::{Duration, Instant};
+
+use inspector_ironic::{ErrorKind, PortQuery, PowerTarget};
+use inspector_node_cache::{Event, NodeInfo, Strictness};
+use inspector_types::NodeUuid;
+use serde_json::Value;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::bmc;
+use crate::conductor::Conductor;
+use crate::error::{CoreError, Result};
+
+/// `driver_info.force_persistent_boot_device` as upstream reads it.
+fn persistent_boot(driver_info: &serde_json::Map<String, Value>) -> bool {
+    match driver_info.get("force_persistent_boot_device") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(value) => match value
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "always" => true,
+            "default" | "never" => false,
+            other => matches!(other, "1" | "t" | "true" | "on" | "y" | "yes"),
+        },
+    }
+}
+
+impl Conductor {
+    /// Starts introspection of a node (UUID or name). With `manage_boot` the
+    /// boot preparation runs in the background; without it, inline.
+    pub async fn introspect(&self, node_id: &str, manage_boot: bool) -> Result<()> {
+        let node = self
+            .ironic()
+            .get_node(node_id)
+            .await
+            .map_err(|error| match error.kind() {
+                ErrorKind::NotFound => {
+                    CoreError::not_found(format!("Node {node_id} was not found in Ironic"))
+                }
+                ErrorKind::BadRequest => CoreError::bad_request(format!(
+                    "Cannot get node {node_id}: {}",
+                    error.message()
+                )),
+                _ => CoreError::internal(format!("Cannot get node {node_id}: {}", error.message())),
+            })?;
+        let span = info_span!("introspection", node = %node.uuid);
+        async {
+            self.check_provision_state(&node)?;
+            if manage_boot {
+                let validation = self.ironic().validate_node(node.uuid).await.map_err(|e| {
+                    CoreError::internal(format!(
+                        "Failed validation of power interface: {}",
+                        e.message()
+                    ))
+                })?;
+                let power = validation.get("power").cloned().unwrap_or_default();
+                if power.result != Some(true) {
+                    let reason = power.reason.unwrap_or_else(|| "None".to_owned());
+                    return Err(CoreError::bad_request(format!(
+                        "Failed validation of power interface: {reason}"
+                    )));
+                }
+            }
+            let addresses =
+                bmc::addresses(&node.driver_info, &self.parts().options.ipmi_address_fields).await;
+            let record = self
+                .cache()
+                .start_introspection(node.uuid, manage_boot, addresses)
+                .await?;
+            info!(manage_boot, "introspection started");
+            if manage_boot {
+                let conductor = self.clone();
+                self.inner.jobs.spawn(async move {
+                    if let Err(error) = conductor.prepare_boot(record).await {
+                        warn!(%error, "boot preparation failed");
+                    }
+                });
+                Ok(())
+            } else {
+                self.prepare_boot(record).await
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Boot preparation (§3.3), under the node lock; ends with `wait` or `error`.
+    async fn prepare_boot(&self, mut record: NodeInfo) -> Result<()> {
+        record.acquire_lock(self.cache().locks(), true).await?;
+        let outcome = self.prepare_boot_body(&record).await;
+        match outcome {
+            Ok(()) => {
+                if let Err(error) = self
+                    .cache()
+                    .fsm_event(&mut record, Event::Wait, Strictness::Lenient)
+                    .await
+                {
+                    tracing::debug!(%error, "not moving to waiting");
+                }
+                record.release_lock();
+                Ok(())
+            }
+            Err(error) => {
+                if let Err(finish) = self
+                    .cache()
+                    .finished(&mut record, Event::Error, Some(error.message.clone()))
+                    .await
+                {
+                    warn!(error = %finish, "could not record the failure");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn prepare_boot_body(&self, record: &NodeInfo) -> Result<()> {
+        let uuid = record.uuid;
+        let query = PortQuery {
+            node: Some(uuid),
+            fields: vec![],
+        };
+        let ports = self
+            .retry("listing ports", || self.ironic().list_ports(&query))
+            .await
+            .map_err(|e| {
+                CoreError::internal(format!(
+                    "Unexpected exception {} during processing: {}",
+                    crate::error::ironic_exception_class(&e),
+                    e.message()
+                ))
+            })?;
+        if !ports.is_empty() {
+            let macs = ports.into_iter().map(|p| p.address).collect();
+            self.cache().add_attribute(uuid, "mac", macs).await?;
+            self.parts().pxe_filter.sync().await?;
+        }
+        if self.parts().options.node_not_found_hook.is_none()
+            && self.cache().attributes(uuid).await?.is_empty()
+        {
+            return Err(CoreError::bad_request(
+                "No lookup attributes were found, inspector won't be able to find it after introspection, \
+                 consider creating ironic ports or providing an IPMI address",
+            ));
+        }
+        if !record.manage_boot {
+            info!(
+                timeout = self.parts().options.timeout,
+                "boot is not managed: the node must be powered on externally"
+            );
+            return Ok(());
+        }
+        self.set_boot_device_and_reboot(uuid).await
+    }
+
+    async fn set_boot_device_and_reboot(&self, uuid: NodeUuid) -> Result<()> {
+        let ironic = self.ironic();
+        let id = uuid.to_string();
+        let node = ironic.get_node(&id).await.map_err(|e| {
+            CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
+        })?;
+        let persistent = persistent_boot(&node.driver_info);
+        self.retry("setting the boot device", || {
+            ironic.set_boot_device(uuid, "pxe", persistent)
+        })
+        .await
+        .map_err(|e| {
+            CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
+        })?;
+        self.throttle().await;
+        self.retry("rebooting", || {
+            ironic.set_power_state(uuid, PowerTarget::Reboot)
+        })
+        .await
+        .map_err(|e| {
+            CoreError::bad_request(format!(
+                "Failed to power on the node, check its power management configuration: {}",
+                e.message()
+            ))
+        })?;
+        info!("introspection environment is ready, the node is rebooting");
+        Ok(())
+    }
+
+    /// Spaces managed reboots by `introspection_delay` (§3.4), holding the mutex while waiting.
+    async fn throttle(&self) {
+        let delay = Duration::from_secs(self.parts().options.introspection_delay);
+        let mut last = self.inner.last_boot.lock().await;
+        if let Some(previous) = *last {
+            let wait = (previous + delay).saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                tracing::debug!(?wait, "throttling the reboot");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        *last = Some(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn persistent_boot_values() {
+        let info = |v: Value| {
+            json!({"force_persistent_boot_device": v})
+                .as_object()
+                .cloned()
+                .unwrap()
+        };
+        assert!(persistent_boot(&info(json!("Always"))));
+        assert!(!persistent_boot(&info(json!("Default"))));
+        assert!(!persistent_boot(&info(json!("Never"))));
+        assert!(persistent_boot(&info(json!("yes"))));
+        assert!(!persistent_boot(&info(json!("bogus"))));
+        assert!(!persistent_boot(&serde_json::Map::new()));
+    }
+}

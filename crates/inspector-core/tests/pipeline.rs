@@ -1,0 +1,607 @@
+//! The engine over real HTTP to the fake Ironic, on SQLite: start, process,
+//! abort, reapply, time-outs, failures, faults, concurrency.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeDelta};
+use inspector_config::{
+    ConductorOptions, ConfigSources, IronicOptions, ProcessingOptions, StoreData,
+};
+use inspector_core::{Conductor, ConductorParts, DataStore};
+use inspector_fake_ironic::FakeIronic;
+use inspector_hooks::{HookSet, IntrospectionData};
+use inspector_ironic::HttpIronic;
+use inspector_node_cache::testing::TestDatabase;
+use inspector_node_cache::{Backend, InProcessLocks, ManualClock, NodeCache, NodeUuid, State};
+use serde_json::{Value, json};
+
+struct Env {
+    fake: FakeIronic,
+    _db: TestDatabase,
+    cache: NodeCache,
+    clock: Arc<ManualClock>,
+    conductor: Conductor,
+}
+
+async fn env_with(tweak: impl FnOnce(&mut ConductorOptions)) -> Env {
+    let fake = FakeIronic::start().await.unwrap();
+    let db = TestDatabase::migrated(Backend::Sqlite).unwrap();
+    let clock = Arc::new(ManualClock::new(
+        NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+    ));
+    let cache = NodeCache::with_clock(
+        db.db().clone(),
+        Arc::new(InProcessLocks::new()),
+        clock.clone(),
+    );
+    let text = format!(
+        "[ironic]\nauth_type = none\nendpoint_override = {}\nretry_interval = 0\n",
+        fake.url()
+    );
+    let ironic_options = IronicOptions::from_sources(
+        &ConfigSources::from_text(&text, std::path::Path::new("t.conf")).unwrap(),
+    )
+    .unwrap();
+    let ironic = Arc::new(HttpIronic::new(&ironic_options).await.unwrap());
+    let mut options = ConductorOptions {
+        introspection_delay: 0,
+        store_data: StoreData::Database,
+        ..ConductorOptions::default()
+    };
+    tweak(&mut options);
+    let hooks = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+    let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, options.clone());
+    if options.store_data == StoreData::Database {
+        parts.store = DataStore::Database(cache.clone());
+    }
+    parts.retry_pause = Duration::from_millis(5);
+    Env {
+        fake,
+        _db: db,
+        cache,
+        clock,
+        conductor: Conductor::new(parts),
+    }
+}
+
+async fn env() -> Env {
+    env_with(|_| {}).await
+}
+
+/// A manageable node with one port (the PXE MAC) and a BMC address.
+fn add_node(env: &Env, mac: &str, bmc: &str) -> NodeUuid {
+    let uuid = env.fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": bmc}, "provision_state": "manageable"}));
+    if !mac.is_empty() {
+        env.fake.add_port(uuid, mac);
+    }
+    NodeUuid::from_uuid(uuid)
+}
+
+/// The upstream-shaped ramdisk payload of the fixtures, for a node with this PXE MAC and BMC.
+fn payload(mac: &str, bmc: &str) -> IntrospectionData {
+    let mut data: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+    ))
+    .unwrap();
+    data["inventory"]["interfaces"][0]["mac_address"] = json!(mac);
+    data["inventory"]["bmc_address"] = json!(bmc);
+    data["inventory"]["bmc_v6address"] = json!("");
+    data["boot_interface"] = json!(format!("01-{}", mac.replace(':', "-")));
+    data["logs"] = json!("bG9ncw==");
+    data.as_object().cloned().unwrap()
+}
+
+fn mac(i: usize) -> String {
+    format!(
+        "52:54:00:{:02x}:{:02x}:{:02x}",
+        (i >> 16) & 0xff,
+        (i >> 8) & 0xff,
+        i & 0xff
+    )
+}
+
+async fn state(env: &Env, uuid: NodeUuid) -> (State, Option<String>) {
+    let record = env.cache.get_node(uuid).await.unwrap();
+    (record.state, record.error)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_with_a_real_payload() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:01", "10.1.0.1");
+    env.conductor
+        .introspect(&uuid.to_string(), true)
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(state(&env, uuid).await, (State::Waiting, None));
+    let raw = *uuid.as_uuid();
+    assert_eq!(
+        env.fake.state().boot_device(raw),
+        Some(("pxe".into(), false))
+    );
+    assert_eq!(
+        env.fake.state().node(&uuid.to_string()).unwrap()["power_state"],
+        "power on"
+    );
+    assert_eq!(
+        env.cache.attributes(uuid).await.unwrap()["mac"],
+        ["52:54:00:00:00:01"]
+    );
+
+    let before = env.fake.requests().len();
+    let processed = env
+        .conductor
+        .process(payload("52:54:00:00:00:01", "10.1.0.1"))
+        .await
+        .unwrap();
+    assert_eq!(processed, uuid);
+    env.conductor.wait_idle().await;
+    assert_eq!(state(&env, uuid).await, (State::Finished, None));
+    let node = env.fake.state().node(&uuid.to_string()).unwrap().clone();
+    assert_eq!(node["power_state"], "power off");
+    for (key, value) in [
+        ("cpus", "4"),
+        ("cpu_arch", "x86_64"),
+        ("memory_mb", "12288"),
+        ("local_gb", "999"),
+    ] {
+        assert_eq!(node["properties"][key], value, "{key}");
+    }
+    assert!(
+        node["properties"]["capabilities"]
+            .as_str()
+            .unwrap()
+            .contains("cpu_vt:true")
+    );
+    let processed_data = env.cache.introspection_data(uuid, true).await.unwrap();
+    assert_eq!(processed_data["macs"], json!(["52:54:00:00:00:01"]));
+    assert!(
+        processed_data.get("logs").is_none(),
+        "logs are never stored"
+    );
+    let unprocessed = env.cache.introspection_data(uuid, false).await.unwrap();
+    assert!(unprocessed.get("all_interfaces").is_none() && unprocessed.get("logs").is_none());
+
+    // Ironic calls of processing: GET node, list ports, one PATCH for all properties, power off.
+    let calls: Vec<String> = env.fake.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            format!("GET /v1/nodes/{uuid}"),
+            "GET /v1/ports/detail".to_owned(),
+            format!("PATCH /v1/nodes/{uuid}"),
+            format!("PUT /v1/nodes/{uuid}/states/power"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_validation_failures() {
+    let env = env().await;
+    let error = env
+        .conductor
+        .introspect("no-such-node", true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (404, "Node no-such-node was not found in Ironic")
+    );
+
+    let active = env
+        .fake
+        .add_node(json!({"driver": "ipmi", "provision_state": "active"}));
+    let error = env
+        .conductor
+        .introspect(&active.to_string(), true)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status, 400);
+    assert_eq!(
+        error.message,
+        "Invalid provision state for introspection: \"active\", valid states are \"['enroll', 'manageable', 'inspecting', 'inspect wait', 'inspect failed']\""
+    );
+
+    let uuid = add_node(&env, "52:54:00:00:00:02", "10.1.0.2");
+    env.fake
+        .state()
+        .fail_validation(*uuid.as_uuid(), "power", "Missing ipmi_address");
+    let error = env
+        .conductor
+        .introspect(&uuid.to_string(), true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (
+            400,
+            "Failed validation of power interface: Missing ipmi_address"
+        )
+    );
+    assert!(env.cache.get_node(uuid).await.is_err(), "nothing recorded");
+
+    // Maintenance does not matter; no ports and no BMC address does.
+    let bare =
+        NodeUuid::from_uuid(env.fake.add_node(
+            json!({"driver": "ipmi", "provision_state": "manageable", "maintenance": true}),
+        ));
+    env.conductor
+        .introspect(&bare.to_string(), true)
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    let (state_, error) = state(&env, bare).await;
+    assert_eq!(state_, State::Error);
+    assert!(
+        error
+            .unwrap()
+            .starts_with("No lookup attributes were found")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_device_failure_fails_the_introspection() {
+    let env = env_with(|_| {}).await;
+    let uuid = add_node(&env, "52:54:00:00:00:03", "10.1.0.3");
+    env.conductor
+        .introspect(&uuid.to_string(), true)
+        .await
+        .unwrap();
+    // Every request about the node answers 409 from now on (listing ports is not about the node).
+    env.fake.lock_node(*uuid.as_uuid(), 1000);
+    env.conductor.wait_idle().await;
+    let (state_, error) = state(&env, uuid).await;
+    assert_eq!(state_, State::Error);
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .starts_with("Failed to set boot device to PXE: Node "),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_by_mac_only_bmc_only_and_ipv6_bmc() {
+    let env = env().await;
+    // MAC only: the payload has no BMC.
+    let by_mac = add_node(&env, "52:54:00:00:00:10", "10.1.0.10");
+    env.conductor
+        .introspect(&by_mac.to_string(), false)
+        .await
+        .unwrap();
+    let mut data = payload("52:54:00:00:00:10", "");
+    data.get_mut("inventory")
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("bmc_address");
+    assert_eq!(env.conductor.process(data).await.unwrap(), by_mac);
+
+    // BMC only: the node has no ports, the payload's MAC is unknown.
+    let by_bmc = add_node(&env, "", "10.1.0.11");
+    env.conductor
+        .introspect(&by_bmc.to_string(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        env.conductor
+            .process(payload("52:54:00:00:00:99", "10.1.0.11"))
+            .await
+            .unwrap(),
+        by_bmc
+    );
+
+    // IPv6 BMC.
+    let v6 = NodeUuid::from_uuid(env.fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": "2001:db8::11"}, "provision_state": "manageable"})));
+    env.conductor
+        .introspect(&v6.to_string(), false)
+        .await
+        .unwrap();
+    let mut data = payload("52:54:00:00:00:98", "");
+    data.get_mut("inventory").unwrap()["bmc_v6address"] = json!("2001:db8::11");
+    assert_eq!(env.conductor.process(data).await.unwrap(), v6);
+    env.conductor.wait_idle().await;
+    for uuid in [by_mac, by_bmc, v6] {
+        assert_eq!(state(&env, uuid).await, (State::Finished, None));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_ambiguous_lookups() {
+    let env = env().await;
+    let error = env
+        .conductor
+        .process(payload("52:54:00:00:00:20", "10.9.9.9"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status, 400);
+    assert_eq!(
+        error.message,
+        "The following failures happened during running pre-processing hooks:\nLook up error: Could not find a node for attributes {'bmc_address': ['10.9.9.9'], 'mac': ['52:54:00:00:00:20', '12:12:21:12:21:12', '66:55:44:33:22:11', '7c:fe:90:29:26:52']}"
+    );
+    let a = add_node(&env, "", "10.1.0.21");
+    let b = NodeUuid::from_uuid(env.fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.1.0.21"}, "provision_state": "manageable"})));
+    for uuid in [a, b] {
+        env.conductor
+            .introspect(&uuid.to_string(), false)
+            .await
+            .unwrap();
+    }
+    let error = env
+        .conductor
+        .process(payload("52:54:00:00:00:21", "10.1.0.21"))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("Look up error: Multiple nodes match the same number of attributes"),
+        "{}",
+        error.message
+    );
+    assert_eq!(state(&env, a).await.0, State::Waiting);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ramdisk_error_on_a_waiting_record_keeps_it_waiting() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:30", "10.1.0.30");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    let mut data = payload("52:54:00:00:00:30", "10.1.0.30");
+    data.insert("error".into(), json!("Failed to collect disks"));
+    let error = env.conductor.process(data).await.unwrap_err();
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (
+            400,
+            "Can not transition from state 'waiting' on event 'error' (no defined transition)"
+        )
+    );
+    assert_eq!(
+        state(&env, uuid).await,
+        (State::Waiting, None),
+        "the spec's quirk: the timeout ends it later"
+    );
+    assert!(env.cache.attributes(uuid).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_while_waiting() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:40", "10.1.0.40");
+    env.conductor
+        .introspect(&uuid.to_string(), true)
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    env.conductor.abort(&uuid.to_string()).await.unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(
+        state(&env, uuid).await,
+        (State::Error, Some("Canceled by operator".into()))
+    );
+    assert_eq!(
+        env.fake.state().node(&uuid.to_string()).unwrap()["power_state"],
+        "power off"
+    );
+    let error = env
+        .conductor
+        .abort(&NodeUuid::new_random().to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reapply_reprocesses_stored_data() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:50", "10.1.0.50");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.conductor
+        .process(payload("52:54:00:00:00:50", "10.1.0.50"))
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    env.fake
+        .state()
+        .patch_node(
+            &uuid.to_string(),
+            &json!([{"op": "replace", "path": "/properties/cpus", "value": "1"}]),
+        )
+        .unwrap();
+    let before = env.fake.requests().len();
+    env.conductor.reapply(uuid, None).await.unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(state(&env, uuid).await, (State::Finished, None));
+    assert_eq!(
+        env.fake.state().node(&uuid.to_string()).unwrap()["properties"]["cpus"],
+        "4"
+    );
+    assert!(
+        env.fake.requests()[before..]
+            .iter()
+            .all(|r| !r.path.ends_with("/states/power")),
+        "no power action"
+    );
+
+    let mut edited = payload("52:54:00:00:00:50", "10.1.0.50");
+    edited.get_mut("inventory").unwrap()["cpu"]["count"] = json!(16);
+    env.conductor.reapply(uuid, Some(edited)).await.unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(
+        env.fake.state().node(&uuid.to_string()).unwrap()["properties"]["cpus"],
+        "16"
+    );
+    assert_eq!(
+        env.cache.introspection_data(uuid, false).await.unwrap()["inventory"]["cpu"]["count"],
+        16
+    );
+
+    let none = env_with(|o| o.store_data = StoreData::None).await;
+    let error = none.conductor.reapply(uuid, None).await.unwrap_err();
+    assert_eq!(error.status, 400);
+    assert!(
+        error
+            .message
+            .starts_with("Inspector is not configured to store introspection data.")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_and_nodes_gone_from_ironic() {
+    let env = env_with(|o| o.timeout = 60).await;
+    let uuid = add_node(&env, "52:54:00:00:00:60", "10.1.0.60");
+    let gone = add_node(&env, "52:54:00:00:00:61", "10.1.0.61");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.conductor
+        .introspect(&gone.to_string(), false)
+        .await
+        .unwrap();
+    assert!(env.conductor.clean_up_once().await.unwrap().is_empty());
+    env.clock.advance(TimeDelta::seconds(61));
+    let mut timed_out = env.conductor.clean_up_once().await.unwrap();
+    timed_out.sort();
+    let mut expected = vec![uuid, gone];
+    expected.sort();
+    assert_eq!(timed_out, expected);
+    assert_eq!(
+        state(&env, uuid).await,
+        (State::Error, Some("Introspection timeout".into()))
+    );
+
+    env.fake.state().nodes_mut().remove(gone.as_uuid());
+    assert_eq!(env.conductor.sync_with_ironic_once().await.unwrap(), [gone]);
+    assert!(env.cache.get_node(gone).await.is_err());
+    assert!(env.cache.get_node(uuid).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmanaged_boot_touches_no_power() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:70", "10.1.0.70");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    assert_eq!(state(&env, uuid).await.0, State::Waiting, "prepared inline");
+    env.conductor
+        .process(payload("52:54:00:00:00:70", "10.1.0.70"))
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(state(&env, uuid).await, (State::Finished, None));
+    let requests = env.fake.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.path.contains("/states/power") && !r.path.contains("boot_device"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ironic_faults_mid_processing_are_retried() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:80", "10.1.0.80");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.fake.lock_node(*uuid.as_uuid(), 3);
+    env.fake.make_unavailable(2);
+    env.conductor
+        .process(payload("52:54:00:00:00:80", "10.1.0.80"))
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(state(&env, uuid).await, (State::Finished, None));
+    let statuses: Vec<u16> = env.fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 3);
+    assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_nodes_at_once_and_two_posts_for_one() {
+    let env = env().await;
+    let nodes: Vec<(NodeUuid, String)> = (0..200)
+        .map(|i| {
+            let mac = mac(0x1000 + i);
+            (
+                add_node(&env, &mac, &format!("10.2.{}.{}", i / 250, i % 250 + 1)),
+                mac,
+            )
+        })
+        .collect();
+    for (uuid, _) in &nodes {
+        env.conductor
+            .introspect(&uuid.to_string(), false)
+            .await
+            .unwrap();
+    }
+    let tasks: Vec<_> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (_, mac))| {
+            let (conductor, data) = (
+                env.conductor.clone(),
+                payload(mac, &format!("10.2.{}.{}", i / 250, i % 250 + 1)),
+            );
+            tokio::spawn(async move { conductor.process(data).await })
+        })
+        .collect();
+    for (task, (uuid, _)) in tasks.into_iter().zip(&nodes) {
+        assert_eq!(task.await.unwrap().unwrap(), *uuid);
+    }
+    env.conductor.wait_idle().await;
+    for (uuid, _) in &nodes {
+        assert_eq!(state(&env, *uuid).await, (State::Finished, None));
+    }
+
+    let (uuid, mac) = (
+        add_node(&env, "52:54:00:ff:00:01", "10.3.0.1"),
+        "52:54:00:ff:00:01",
+    );
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    let first = tokio::spawn({
+        let (conductor, data) = (env.conductor.clone(), payload(mac, "10.3.0.1"));
+        async move { conductor.process(data).await }
+    });
+    let second = tokio::spawn({
+        let (conductor, data) = (env.conductor.clone(), payload(mac, "10.3.0.1"));
+        async move { conductor.process(data).await }
+    });
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "{results:?}");
+    let error = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert_eq!(error.status, 400, "{error:?}");
+    assert!(
+        error.message.contains(&format!(
+            "Look up error: Introspection for node {uuid} already finished on"
+        )),
+        "{}",
+        error.message
+    );
+}
