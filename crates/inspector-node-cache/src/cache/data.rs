@@ -19,7 +19,7 @@ impl NodeCache {
     ) -> Result<()> {
         let encoded = serde_json::to_string(data)?;
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     let key = uuid.to_string();
                     diesel::delete(

@@ -91,7 +91,7 @@ impl NodeCache {
         let version = rows::new_version();
         changes.version_id = Some(version.clone());
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     if rows::update_versioned(conn, uuid, expected.as_deref(), &changes)? {
                         Ok(())
@@ -137,7 +137,7 @@ impl NodeCache {
         let stored_error = error.clone();
         let outcome = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     rows::delete_attributes(conn, uuid)?;
                     rows::delete_options(conn, uuid)?;
@@ -242,7 +242,7 @@ impl NodeCache {
     async fn delete_finished_before(&self, cutoff: chrono::NaiveDateTime) -> Result<()> {
         let deleted = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     rows::begin_write(conn)?;
                     let uuids: Vec<String> = nodes::table
@@ -290,7 +290,7 @@ impl NodeCache {
             warn!(node = %uuid, "Node {uuid} was deleted from Ironic, dropping from Ironic Inspector database");
             let _lock = self.locks.lock(uuid).await?;
             self.db
-                .run(move |conn| write_transaction(conn, |conn| rows::delete_node(conn, uuid)))
+                .write(move |conn| write_transaction(conn, |conn| rows::delete_node(conn, uuid)))
                 .await?;
             deleted.push(uuid);
         }

@@ -182,7 +182,7 @@ impl NodeCache {
             .collect();
         let stored = row.clone();
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     replace_record(conn, &stored, &attributes, true)?;
                     Ok(())
@@ -214,7 +214,7 @@ impl NodeCache {
         let stored = row.clone();
         let attributes = vec![(BMC_ADDRESS.to_owned(), bmc_addresses)];
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     rows::begin_write(conn)?;
                     let existing = rows::find_node(conn, uuid)?;
@@ -332,7 +332,7 @@ impl NodeCache {
     ) -> Result<()> {
         let name = name.to_owned();
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     rows::insert_attributes(conn, uuid, &name, &values)
                 })
@@ -397,7 +397,7 @@ impl NodeCache {
     ) -> Result<()> {
         let (name, encoded) = (name.to_owned(), serde_json::to_string(value)?);
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 write_transaction(conn, |conn| {
                     let key = uuid.to_string();
                     diesel::delete(

@@ -3,6 +3,7 @@
 mod connection;
 mod state_type;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::r2d2::Pool;
@@ -71,6 +72,9 @@ impl Default for PoolOptions {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
+    /// SQLite has one writer: writers queue here instead of sleeping in
+    /// SQLite's busy handler (which polls in growing steps).
+    write_gate: Option<Arc<std::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -126,9 +130,12 @@ impl Db {
                 message: error.to_string(),
             })?;
         info!(%url, "database pool open");
+        let write_gate =
+            (url.backend() == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(())));
         Ok(Self {
             pool,
             url: url.clone(),
+            write_gate,
         })
     }
 
@@ -164,6 +171,22 @@ impl Db {
             })
         })
         .await?
+    }
+
+    /// Like [`Db::run`] for work that writes: on SQLite, writers take turns.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
+    {
+        let gate = self.write_gate.clone();
+        self.run(move |conn| {
+            let _turn = gate
+                .as_ref()
+                .map(|g| g.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            work(conn)
+        })
+        .await
     }
 
     /// Runs blocking diesel work on the calling thread (command-line tools).
