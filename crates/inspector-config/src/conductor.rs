@@ -38,6 +38,12 @@ pub struct ConductorOptions {
     pub store_data: StoreData,
     /// `[processing] node_not_found_hook`; unset by default.
     pub node_not_found_hook: Option<String>,
+    /// `[processing] ramdisk_logs_dir`: where ramdisk logs are written; unset = not stored.
+    pub ramdisk_logs_dir: Option<String>,
+    /// `[processing] always_store_ramdisk_logs`: also on success; default false.
+    pub always_store_ramdisk_logs: bool,
+    /// `[processing] ramdisk_logs_filename_format`; default `{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz`.
+    pub ramdisk_logs_filename_format: String,
 }
 
 impl ConductorOptions {
@@ -60,6 +66,11 @@ impl ConductorOptions {
         ("permit_active_introspection", "false"),
         ("power_off", "true"),
         ("store_data", "none"),
+        ("always_store_ramdisk_logs", "false"),
+        (
+            "ramdisk_logs_filename_format",
+            "{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz",
+        ),
     ];
 
     /// Reads the options.
@@ -110,6 +121,15 @@ impl ConductorOptions {
             node_not_found_hook: processing
                 .string("node_not_found_hook")?
                 .filter(|h| !h.is_empty()),
+            ramdisk_logs_dir: processing
+                .string("ramdisk_logs_dir")?
+                .filter(|d| !d.is_empty()),
+            always_store_ramdisk_logs: processing
+                .boolean("always_store_ramdisk_logs")?
+                .expect("declared default"),
+            ramdisk_logs_filename_format: processing
+                .string("ramdisk_logs_filename_format")?
+                .expect("declared default"),
         })
     }
 }
@@ -143,6 +163,14 @@ mod tests {
         );
         assert_eq!(options.store_data, StoreData::None);
         assert_eq!(options.node_not_found_hook, None);
+        assert_eq!(
+            (options.ramdisk_logs_dir, options.always_store_ramdisk_logs),
+            (None, false)
+        );
+        assert_eq!(
+            options.ramdisk_logs_filename_format,
+            "{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz"
+        );
     }
 
     #[test]

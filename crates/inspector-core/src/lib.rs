@@ -14,6 +14,7 @@ mod bmc;
 mod conductor;
 mod error;
 mod jobs;
+mod logs;
 mod lookup;
 mod periodic;
 mod process;

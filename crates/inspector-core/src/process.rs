@@ -25,7 +25,34 @@ impl Conductor {
         self.process_inner(data).instrument(span).await
     }
 
-    async fn process_inner(&self, mut data: IntrospectionData) -> Result<NodeUuid> {
+    async fn process_inner(&self, data: IntrospectionData) -> Result<NodeUuid> {
+        let logs_data = data.clone();
+        let result = self.process_steps(data).await;
+        let options = &self.parts().options;
+        let store_logs = match &result {
+            Ok(_) => options.always_store_ramdisk_logs,
+            Err(failure) => failure.store_logs,
+        };
+        if store_logs {
+            let node = result
+                .as_ref()
+                .ok()
+                .copied()
+                .or(result.as_ref().err().and_then(|f| f.node));
+            crate::logs::store(
+                options.ramdisk_logs_dir.as_deref(),
+                &options.ramdisk_logs_filename_format,
+                &logs_data,
+                node,
+            );
+        }
+        result.map_err(|failure| failure.error)
+    }
+
+    async fn process_steps(
+        &self,
+        mut data: IntrospectionData,
+    ) -> std::result::Result<NodeUuid, Failure> {
         let unprocessed = data.clone();
         let mut failures = self.parts().hooks.before_processing(&mut data);
         if let Some(mac) = data.get("boot_interface").and_then(|v| v.as_str()) {
@@ -51,7 +78,13 @@ impl Conductor {
         };
         let mut record = match record {
             Some(record) if failures.is_empty() => record,
-            record => return Err(self.fail_preprocessing(record, failures).await),
+            record => {
+                let node = record.as_ref().map(|r| r.uuid);
+                return Err(Failure::logged(
+                    self.fail_preprocessing(record, failures).await,
+                    node,
+                ));
+            }
         };
         Span::current().record("node", field::display(record.uuid));
         // Records from look-up are locked already; active-node records are not.
@@ -60,7 +93,8 @@ impl Conductor {
             return Err(CoreError::bad_request(format!(
                 "Node processing already finished with error: {}",
                 record.error.clone().unwrap_or_else(|| "None".into())
-            )));
+            ))
+            .into());
         }
         if let Err(error) = self
             .parts()
@@ -82,7 +116,11 @@ impl Conductor {
                 } else {
                     500
                 };
-                return Err(self.fail(&mut record, CoreError { status, message }).await);
+                let uuid = record.uuid;
+                return Err(Failure::logged(
+                    self.fail(&mut record, CoreError { status, message }).await,
+                    Some(uuid),
+                ));
             }
         };
         if let Err(error) = self
@@ -90,7 +128,7 @@ impl Conductor {
             .fsm_event(&mut record, Event::Process, Strictness::Strict)
             .await
         {
-            return Err(error.into());
+            return Err(Failure::logged(error.into(), Some(record.uuid)));
         }
         let keep_power_on = self.parts().options.permit_active_introspection
             && matches!(node.provision_state.as_deref(), Some("active" | "rescue"));
@@ -106,7 +144,11 @@ impl Conductor {
             self.parts().rules.apply(record.uuid, &data).await
         };
         if let Err(error) = body.await {
-            return Err(self.fail(&mut record, error).await);
+            let uuid = record.uuid;
+            return Err(Failure::logged(
+                self.fail(&mut record, error).await,
+                Some(uuid),
+            ));
         }
         let power_off = !keep_power_on && record.manage_boot && self.parts().options.power_off;
         let uuid = record.uuid;
@@ -211,5 +253,42 @@ impl Conductor {
                 warn!(node = %uuid, %error, "could not finish the introspection")
             }
         }
+    }
+}
+
+/// A failed `/v1/continue`, and whether the ramdisk logs are kept for it.
+#[derive(Debug)]
+struct Failure {
+    error: CoreError,
+    store_logs: bool,
+    node: Option<NodeUuid>,
+}
+
+impl Failure {
+    /// A failure whose logs are stored — except the spec's `waiting` quirk, where
+    /// finishing the record itself failed with the invalid-event error.
+    fn logged(error: CoreError, node: Option<NodeUuid>) -> Self {
+        let quirk = error.message.starts_with("Can not transition from state");
+        Self {
+            error,
+            store_logs: !quirk,
+            node,
+        }
+    }
+}
+
+impl From<CoreError> for Failure {
+    fn from(error: CoreError) -> Self {
+        Self {
+            error,
+            store_logs: false,
+            node: None,
+        }
+    }
+}
+
+impl From<CacheError> for Failure {
+    fn from(error: CacheError) -> Self {
+        CoreError::from(error).into()
     }
 }

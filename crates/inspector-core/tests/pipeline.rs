@@ -605,3 +605,60 @@ async fn two_hundred_nodes_at_once_and_two_posts_for_one() {
         error.message
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ramdisk_logs_are_stored_on_failure_and_optionally_on_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs_dir = dir.path().join("logs").display().to_string();
+    let env = env_with(|o| {
+        o.ramdisk_logs_dir = Some(logs_dir.clone());
+        o.ramdisk_logs_filename_format = "{uuid}_{mac}.tar.gz".into();
+    })
+    .await;
+    env.conductor
+        .process(payload("52:54:00:00:00:90", "10.9.9.90"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        std::fs::read(dir.path().join("logs/unknown_525400000090.tar.gz")).unwrap(),
+        b"logs"
+    );
+
+    let uuid = add_node(&env, "52:54:00:00:00:91", "10.1.0.91");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.conductor
+        .process(payload("52:54:00:00:00:91", "10.1.0.91"))
+        .await
+        .unwrap();
+    assert!(
+        !dir.path()
+            .join(format!("logs/{uuid}_525400000091.tar.gz"))
+            .exists(),
+        "not on success by default"
+    );
+
+    let always = env_with(|o| {
+        o.ramdisk_logs_dir = Some(logs_dir.clone());
+        o.ramdisk_logs_filename_format = "{uuid}_{mac}.tar.gz".into();
+        o.always_store_ramdisk_logs = true;
+    })
+    .await;
+    let uuid = add_node(&always, "52:54:00:00:00:92", "10.1.0.92");
+    always
+        .conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    always
+        .conductor
+        .process(payload("52:54:00:00:00:92", "10.1.0.92"))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join(format!("logs/{uuid}_525400000092.tar.gz"))).unwrap(),
+        b"logs"
+    );
+}
