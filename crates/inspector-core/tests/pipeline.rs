@@ -662,3 +662,58 @@ async fn ramdisk_logs_are_stored_on_failure_and_optionally_on_success() {
         b"logs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_reboots_are_spaced_by_the_introspection_delay() {
+    let env = env_with(|o| o.introspection_delay = 1).await;
+    let first = add_node(&env, "52:54:00:00:00:a1", "10.1.0.161");
+    let second = add_node(&env, "52:54:00:00:00:a2", "10.1.0.162");
+    let started = std::time::Instant::now();
+    env.conductor
+        .introspect(&first.to_string(), true)
+        .await
+        .unwrap();
+    env.conductor
+        .introspect(&second.to_string(), true)
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    // The second reboot waits for the delay after the first (a lower bound: never flaky when slow).
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    let reboots = env
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/states/power"))
+        .count();
+    assert_eq!(reboots, 2);
+    for uuid in [first, second] {
+        assert_eq!(state(&env, uuid).await, (State::Waiting, None));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_tasks_run_every_clean_up_period() {
+    let env = env_with(|o| {
+        o.timeout = 60;
+        o.clean_up_period = 1;
+    })
+    .await;
+    let uuid = add_node(&env, "52:54:00:00:00:b1", "10.1.0.177");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.clock.advance(TimeDelta::seconds(120));
+    env.conductor
+        .run_periodic_tasks(tokio::time::sleep(Duration::from_millis(1500)))
+        .await;
+    assert_eq!(
+        state(&env, uuid).await,
+        (State::Error, Some("Introspection timeout".into()))
+    );
+}
