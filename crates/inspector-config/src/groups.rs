@@ -79,6 +79,14 @@ pub struct DefaultOptions {
     pub node_status_keep_time: i64,
     /// Default and maximum page size of the status list; default 1000.
     pub api_max_limit: i64,
+    /// API bind address; default `::`.
+    pub listen_address: String,
+    /// API port; default 5050 (0 picks a free port).
+    pub listen_port: u16,
+    /// `noauth`, `http_basic` or `keystone` (upstream's default).
+    pub auth_strategy: String,
+    /// Debug logging and error details in 500 bodies; default false.
+    pub debug: bool,
 }
 
 impl DefaultOptions {
@@ -87,6 +95,10 @@ impl DefaultOptions {
         ("timeout", "3600"),
         ("node_status_keep_time", "0"),
         ("api_max_limit", "1000"),
+        ("listen_address", "::"),
+        ("listen_port", "5050"),
+        ("auth_strategy", "keystone"),
+        ("debug", "false"),
     ];
 
     /// Reads `[DEFAULT]`.
@@ -101,6 +113,10 @@ impl DefaultOptions {
             timeout: number("timeout")?,
             node_status_keep_time: number("node_status_keep_time")?,
             api_max_limit: number("api_max_limit")?,
+            listen_address: section.string("listen_address")?.expect("declared default"),
+            listen_port: u16::try_from(number("listen_port")?.clamp(0, 65535)).unwrap_or(5050),
+            auth_strategy: section.string("auth_strategy")?.expect("declared default"),
+            debug: section.boolean("debug")?.expect("declared default"),
         })
     }
 }

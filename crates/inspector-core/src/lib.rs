@@ -18,6 +18,7 @@ mod logs;
 mod lookup;
 mod periodic;
 mod process;
+mod queries;
 mod reapply;
 mod seams;
 mod start;

@@ -1,0 +1,183 @@
+//! `ironic-inspector`: the HTTP API and the introspection engine in one
+//! process, configured by upstream's `inspector.conf`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use inspector_api::{ApiOptions, AppState};
+use inspector_config::{
+    ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions, IniFile, IronicOptions,
+    ProcessingOptions, StoreData,
+};
+use inspector_core::{Conductor, ConductorParts, DataStore};
+use inspector_hooks::HookSet;
+use inspector_ironic::HttpIronic;
+use inspector_node_cache::{
+    Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, SchemaStatus,
+};
+
+/// Hardware introspection for OpenStack Bare Metal.
+#[derive(Debug, Parser)]
+#[command(name = "ironic-inspector", version, about)]
+struct Cli {
+    /// Configuration file; may be repeated, later files override earlier ones.
+    #[arg(long = "config-file", value_name = "PATH")]
+    config_files: Vec<PathBuf>,
+    /// Directory of `*.conf` files read after the configuration files.
+    #[arg(long = "config-dir", value_name = "DIR")]
+    config_dirs: Vec<PathBuf>,
+}
+
+/// Settings used when no configuration file is given: the embedded default.
+const EMBEDDED_DEFAULTS: &str = "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 0.0.0.0\n\
+    [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:6385\n";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ironic-inspector: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sources(cli: &Cli) -> anyhow::Result<ConfigSources> {
+    if cli.config_files.is_empty() && cli.config_dirs.is_empty() {
+        let embedded = IniFile::parse(
+            EMBEDDED_DEFAULTS,
+            std::path::Path::new("<embedded defaults>"),
+        )?;
+        return Ok(ConfigSources::from_files(vec![embedded]));
+    }
+    Ok(ConfigSources::load(&cli.config_files, &cli.config_dirs)?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let sources = sources(&cli)?;
+    let defaults = DefaultOptions::from_sources(&sources)?;
+    let level = if defaults.debug { "debug" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .init();
+    if defaults.auth_strategy != "noauth" {
+        bail!(
+            "[DEFAULT] auth_strategy = {} is not available in this release yet; set auth_strategy = noauth",
+            defaults.auth_strategy
+        );
+    }
+    let database = DatabaseOptions::from_sources(&sources)?;
+    let processing = ProcessingOptions::from_sources(&sources)?;
+    let conductor_options = ConductorOptions::from_sources(&sources)?;
+    let ironic_options = IronicOptions::from_sources(&sources)?;
+    let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
+
+    let url = DatabaseUrl::parse(&database.connection)?;
+    let db = Db::open(&url, &PoolOptions::from_config(&database))
+        .await
+        .context("cannot open the database")?;
+    prepare_schema(&db).await?;
+    let cache = NodeCache::new(db, Arc::new(InProcessLocks::new()));
+    let ironic = Arc::new(
+        HttpIronic::new(&ironic_options)
+            .await
+            .context("cannot set up the Ironic client")?,
+    );
+    let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, conductor_options.clone());
+    if conductor_options.store_data == StoreData::Database {
+        parts.store = DataStore::Database(cache);
+    }
+    let conductor = Conductor::new(parts);
+    let api = ApiOptions {
+        api_max_limit: defaults.api_max_limit.max(1),
+        can_manage_boot: conductor_options.can_manage_boot,
+        debug: defaults.debug,
+        ..ApiOptions::default()
+    };
+    let app = inspector_api::router(AppState::new(conductor.clone(), api));
+
+    let host = defaults.listen_address.trim_matches(['[', ']']);
+    let address: SocketAddr = format!(
+        "{}:{}",
+        if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        },
+        defaults.listen_port
+    )
+    .parse()
+    .with_context(|| format!("invalid listen address {host}"))?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let periodic = {
+        let conductor = conductor.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            conductor
+                .run_periodic_tasks(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop.send(true);
+    tracing::info!("stopping: finishing background work");
+    conductor.wait_idle().await;
+    let _ = periodic.await;
+    Ok(())
+}
+
+/// Creates the schema on first start of the embedded SQLite default; refuses an outdated schema elsewhere.
+async fn prepare_schema(db: &Db) -> anyhow::Result<()> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        match db.schema_status_blocking()? {
+            SchemaStatus::Empty if db.backend() == Backend::Sqlite => {
+                db.upgrade_blocking(None)?;
+                tracing::info!("created the database schema");
+                Ok(())
+            }
+            status if status.is_current() => Ok(()),
+            status => bail!("the database schema is not current ({status:?}); run `ironic-inspector-dbsync upgrade`"),
+        }
+    })
+    .await?
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,252 @@
+//! The real binary with a generated `inspector.conf` against the fake Ironic:
+//! a whole introspection over HTTP, and the API's error answers.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use inspector_fake_ironic::FakeIronic;
+use serde_json::{Value, json};
+
+struct Service {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(ironic_url: &str) -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("inspector.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
+             [database]\nconnection = sqlite:///{}/inspector.sqlite\n\
+             [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
+             [processing]\nstore_data = database\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&config)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
+            }
+        }
+    });
+    let url = receiver
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the service starts and says where it listens");
+    Service {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+fn payload(mac: &str) -> Value {
+    let mut data: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+    ))
+    .unwrap();
+    data["inventory"]["interfaces"][0]["mac_address"] = json!(mac);
+    data["boot_interface"] = json!(format!("01-{}", mac.replace(':', "-")));
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_introspection_over_http() {
+    let fake = FakeIronic::start().await.unwrap();
+    let node = fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.5.0.1"}, "provision_state": "manageable"}));
+    fake.add_port(node, "52:54:00:05:00:01");
+    let service = start(&fake.url());
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", service.url);
+
+    let started = http
+        .post(url(&format!("/v1/introspection/{node}?manage_boot=0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    assert_eq!(
+        started.headers()["x-openstack-ironic-inspector-api-maximum-version"],
+        "1.18"
+    );
+    assert_eq!(started.text().await.unwrap(), "{}\n");
+
+    let status: Value = http
+        .get(url(&format!("/v1/introspection/{node}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["finished"].as_bool()),
+        (Some("waiting"), Some(false))
+    );
+    assert_eq!(
+        status["links"][0]["href"],
+        format!("{}/v1/introspection/{node}", service.url)
+    );
+
+    // The ramdisk posts without a Content-Type.
+    let body = serde_json::to_vec(&payload("52:54:00:05:00:01")).unwrap();
+    let answer = http
+        .post(url("/v1/continue"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.text().await.unwrap(),
+        format!("{{\"uuid\":\"{node}\"}}\n")
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status: Value = http
+            .get(url(&format!("/v1/introspection/{node}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["finished"] == true {
+            assert_eq!(
+                (status["state"].as_str(), &status["error"]),
+                (Some("finished"), &Value::Null)
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "introspection did not finish: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        fake.state().node(&node.to_string()).unwrap()["properties"]["memory_mb"],
+        "12288"
+    );
+
+    let data = http
+        .get(url(&format!("/v1/introspection/{node}/data")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data.status(), 200);
+    let text = data.text().await.unwrap();
+    assert!(
+        text.contains("\"macs\": [\"52:54:00:05:00:01\"]") && !text.ends_with('\n'),
+        "{text}"
+    );
+
+    let list: Value = http
+        .get(url("/v1/introspection?state=finished"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["introspection"][0]["uuid"], node.to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_answers() {
+    let fake = FakeIronic::start().await.unwrap();
+    let service = start(&fake.url());
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", service.url);
+    let check = |status: u16, message: &str, answer: (u16, Value)| {
+        assert_eq!(answer.0, status, "{}", answer.1);
+        assert_eq!(answer.1["error"]["message"], message);
+    };
+    async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(response.headers()["content-type"], "application/json");
+        (status, response.json().await.unwrap())
+    }
+    let missing = "1a1a1a1a-0000-4000-8000-00000000dead";
+    check(
+        404,
+        &format!("Could not find node {missing} in cache"),
+        call(http.get(url(&format!("/v1/introspection/{missing}")))).await,
+    );
+    check(
+        404,
+        "Node nope was not found in Ironic",
+        call(http.post(url("/v1/introspection/nope"))).await,
+    );
+    check(
+        400,
+        "Invalid boolean value for manage_boot: maybe",
+        call(http.post(url("/v1/introspection/nope?manage_boot=maybe"))).await,
+    );
+    check(
+        406,
+        "Unsupported API version 1.19, supported range is 1.0 to 1.18",
+        call(
+            http.get(url("/v1/introspection"))
+                .header("X-OpenStack-Ironic-Inspector-API-Version", "1.19"),
+        )
+        .await,
+    );
+    check(
+        404,
+        "Version v2 not found.",
+        call(http.get(url("/v2"))).await,
+    );
+    check(
+        400,
+        "Bad request: Limit over 1000",
+        call(http.get(url("/v1/introspection?limit=1001"))).await,
+    );
+    check(
+        400,
+        "Bad request: State(s) \"foo, bar\" are not valid",
+        call(http.get(url("/v1/introspection?state=foo,bar"))).await,
+    );
+    check(
+        400,
+        "Invalid data: expected a JSON object, got None",
+        call(http.post(url("/v1/continue")).body("{not json")).await,
+    );
+    let (status, body) = call(http.post(url("/v1/continue")).body("{}")).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The following failures happened during running pre-processing hooks:")
+    );
+    let (status, _) = call(http.delete(url("/v1/introspection"))).await;
+    assert_eq!(status, 405);
+    let (status, _) = call(http.get(url("/v1/unknown/path"))).await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,21 @@
+//! `POST /v1/continue`: the ramdisk's data.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use super::json_object;
+use crate::AppState;
+use crate::error::{ApiError, json};
+
+/// Processes the ramdisk's data; 200 `{"uuid": ...}`.
+pub(crate) async fn ramdisk_data(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let data = json_object(&body)?;
+    let uuid = state.conductor.process(data).await?;
+    Ok(json(StatusCode::OK, &json!({"uuid": uuid.to_string()})))
+}

@@ -1,0 +1,36 @@
+//! Request handlers: extract, call the engine, render.
+
+pub(crate) mod continue_;
+pub(crate) mod introspection;
+pub(crate) mod versions;
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Python's type name of a JSON value, for `expected a JSON object, got <type>`.
+pub(crate) fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// A request body that must be a JSON object (whatever the `Content-Type`).
+pub(crate) fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiError::bad_request(format!(
+            "Invalid data: expected a JSON object, got {}",
+            python_type(&other)
+        ))),
+        Err(_) => Err(ApiError::bad_request(
+            "Invalid data: expected a JSON object, got None",
+        )),
+    }
+}

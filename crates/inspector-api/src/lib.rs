@@ -1,0 +1,94 @@
+//! The HTTP API v1 (microversions 1.0–1.18) as a library.
+//!
+//! This crate owns what a client sees: routes, microversion negotiation and
+//! headers, the error body, the two JSON encodings, links built from the
+//! request, and the mapping of engine errors to statuses (`error.rs` is the only
+//! place that picks one). It calls `inspector-core` for everything and knows
+//! nothing about the database or Ironic.
+
+mod encoding;
+mod error;
+mod handlers;
+mod links;
+mod version;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use inspector_core::Conductor;
+
+pub use encoding::{encode_python, encode_sorted};
+pub use error::ApiError;
+pub use version::{MAX_VERSION, MIN_VERSION};
+
+/// API settings.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// `[DEFAULT] api_max_limit`: default and maximum page size; default 1000.
+    pub api_max_limit: i64,
+    /// `[DEFAULT] can_manage_boot`; default true.
+    pub can_manage_boot: bool,
+    /// `[DEFAULT] debug`: 500 bodies carry the error text.
+    pub debug: bool,
+    /// Largest body accepted on `/v1/continue` (bytes).
+    pub max_continue_body: usize,
+    /// Largest body accepted elsewhere (bytes).
+    pub max_body: usize,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            api_max_limit: 1000,
+            can_manage_boot: true,
+            debug: false,
+            max_continue_body: 100 * 1024 * 1024,
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub(crate) conductor: Conductor,
+    pub(crate) options: Arc<ApiOptions>,
+}
+
+impl AppState {
+    /// The API over `conductor`.
+    pub fn new(conductor: Conductor, options: ApiOptions) -> Self {
+        Self {
+            conductor,
+            options: Arc::new(options),
+        }
+    }
+}
+
+/// Every route of the API, one line each.
+pub fn router(state: AppState) -> Router {
+    use handlers::{continue_, introspection as i, versions};
+    let continue_limit = axum::extract::DefaultBodyLimit::max(state.options.max_continue_body);
+    Router::new()
+        .route("/", get(versions::root))
+        .route("/{version}", get(versions::version))
+        .route("/v1/", get(versions::v1))
+        .route(
+            "/v1/continue",
+            post(continue_::ramdisk_data).layer(continue_limit),
+        )
+        .route("/v1/introspection", get(i::list))
+        .route("/v1/introspection/{node_id}", get(i::status).post(i::start))
+        .route("/v1/introspection/{node_id}/abort", post(i::abort))
+        .route("/v1/introspection/{node_id}/data", get(i::data))
+        .route(
+            "/v1/introspection/{node_id}/data/unprocessed",
+            get(i::unprocessed).post(i::reapply),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(state.options.max_body))
+        .layer(axum::middleware::from_fn(version::negotiate))
+        .with_state(state)
+}
