@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use inspector_api::{ApiOptions, AppState};
+use inspector_api::{ApiOptions, AppState, Auth, Htpasswd};
 use inspector_config::{
     ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions, IniFile, IronicOptions,
     ProcessingOptions, StoreData,
@@ -74,12 +74,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .init();
-    if defaults.auth_strategy != "noauth" {
-        bail!(
-            "[DEFAULT] auth_strategy = {} is not available in this release yet; set auth_strategy = noauth",
-            defaults.auth_strategy
-        );
-    }
+    let auth = match defaults.auth_strategy.as_str() {
+        "noauth" => {
+            tracing::warn!("starting without authentication (auth_strategy = noauth)");
+            Auth::NoAuth
+        }
+        "http_basic" => Auth::HttpBasic(
+            Htpasswd::load(std::path::Path::new(&defaults.http_basic_auth_user_file))
+                .map_err(anyhow::Error::msg)?,
+        ),
+        other => bail!(
+            "[DEFAULT] auth_strategy = {other} is not available in this release yet; use noauth or http_basic"
+        ),
+    };
     let database = DatabaseOptions::from_sources(&sources)?;
     let processing = ProcessingOptions::from_sources(&sources)?;
     let conductor_options = ConductorOptions::from_sources(&sources)?;
@@ -106,9 +113,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         api_max_limit: defaults.api_max_limit.max(1),
         can_manage_boot: conductor_options.can_manage_boot,
         debug: defaults.debug,
+        healthcheck: defaults.healthcheck,
         ..ApiOptions::default()
     };
-    let app = inspector_api::router(AppState::new(conductor.clone(), api));
+    let app = inspector_api::router(AppState::new(conductor.clone(), api, auth));
 
     let host = defaults.listen_address.trim_matches(['[', ']']);
     let address: SocketAddr = format!(

@@ -24,15 +24,25 @@ impl Drop for Service {
 }
 
 fn start(ironic_url: &str) -> Service {
+    start_with(ironic_url, "auth_strategy = noauth\n")
+}
+
+fn start_with(ironic_url: &str, extra_default: &str) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("inspector.conf");
     std::fs::write(
+        dir.path().join("htpasswd"),
+        format!("admin:{}\n", bcrypt::hash("s3cret", 4).unwrap()),
+    )
+    .unwrap();
+    std::fs::write(
         &config,
         format!(
-            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
+            "[DEFAULT]\n{extra_default}http_basic_auth_user_file = {}/htpasswd\n[healthcheck]\nenabled = true\n[DEFAULT]\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
              [database]\nconnection = sqlite:///{}/inspector.sqlite\n\
              [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
              [processing]\nstore_data = database\n",
+            dir.path().display(),
             dir.path().display()
         ),
     )
@@ -249,4 +259,75 @@ async fn error_answers() {
     assert_eq!(status, 405);
     let (status, _) = call(http.get(url("/v1/unknown/path"))).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_basic_authentication() {
+    let fake = FakeIronic::start().await.unwrap();
+    let service = start_with(&fake.url(), "auth_strategy = http_basic\n");
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", service.url);
+
+    let denied = http.get(url("/v1/introspection")).send().await.unwrap();
+    assert_eq!(denied.status(), 401);
+    assert!(denied.headers().contains_key("www-authenticate"));
+    let body: Value = denied.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Authentication required");
+    let wrong = http
+        .get(url("/v1/introspection"))
+        .basic_auth("admin", Some("nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let allowed = http
+        .get(url("/v1/introspection"))
+        .basic_auth("admin", Some("s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert!(
+        allowed.headers()["x-openstack-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req-")
+    );
+
+    let bearer = http
+        .get(url("/"))
+        .bearer_auth("token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bearer.status(),
+        400,
+        "a malformed Authorization header fails everywhere"
+    );
+    assert_eq!(bearer.text().await.unwrap(), "");
+    assert_eq!(
+        http.get(url("/")).send().await.unwrap().status(),
+        200,
+        "version discovery is public"
+    );
+    assert_eq!(http.get(url("/v1")).send().await.unwrap().status(), 200);
+    let ramdisk = http
+        .post(url("/v1/continue"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ramdisk.status(),
+        400,
+        "the ramdisk needs no credentials; its empty data is refused"
+    );
+    let health = http.get(url("/healthcheck")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        !health
+            .headers()
+            .contains_key("x-openstack-ironic-inspector-api-minimum-version")
+    );
 }

@@ -6,10 +6,13 @@
 //! place that picks one). It calls `inspector-core` for everything and knows
 //! nothing about the database or Ironic.
 
+mod auth;
 mod encoding;
 mod error;
 mod handlers;
+mod health;
 mod links;
+mod rules;
 mod version;
 
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use inspector_core::Conductor;
 
+pub use auth::{Auth, Htpasswd};
 pub use encoding::{encode_python, encode_sorted};
 pub use error::ApiError;
 pub use version::{MAX_VERSION, MIN_VERSION};
@@ -35,6 +39,8 @@ pub struct ApiOptions {
     pub max_continue_body: usize,
     /// Largest body accepted elsewhere (bytes).
     pub max_body: usize,
+    /// Serve `/healthcheck` (`[healthcheck] enabled`).
+    pub healthcheck: bool,
 }
 
 impl Default for ApiOptions {
@@ -45,6 +51,7 @@ impl Default for ApiOptions {
             debug: false,
             max_continue_body: 100 * 1024 * 1024,
             max_body: 1024 * 1024,
+            healthcheck: false,
         }
     }
 }
@@ -54,14 +61,16 @@ impl Default for ApiOptions {
 pub struct AppState {
     pub(crate) conductor: Conductor,
     pub(crate) options: Arc<ApiOptions>,
+    pub(crate) auth: Auth,
 }
 
 impl AppState {
     /// The API over `conductor`.
-    pub fn new(conductor: Conductor, options: ApiOptions) -> Self {
+    pub fn new(conductor: Conductor, options: ApiOptions, auth: Auth) -> Self {
         Self {
             conductor,
             options: Arc::new(options),
+            auth,
         }
     }
 }
@@ -70,7 +79,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use handlers::{continue_, introspection as i, versions};
     let continue_limit = axum::extract::DefaultBodyLimit::max(state.options.max_continue_body);
-    Router::new()
+    let api = Router::new()
         .route("/", get(versions::root))
         .route("/{version}", get(versions::version))
         .route("/v1/", get(versions::v1))
@@ -86,9 +95,28 @@ pub fn router(state: AppState) -> Router {
             "/v1/introspection/{node_id}/data/unprocessed",
             get(i::unprocessed).post(i::reapply),
         )
+        .route(
+            "/v1/rules",
+            get(rules::list)
+                .post(rules::create)
+                .delete(rules::delete_all),
+        )
+        .route("/v1/rules/{uuid}", get(rules::one).delete(rules::one))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(state.options.max_body))
-        .layer(axum::middleware::from_fn(version::negotiate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(version::negotiate));
+    let app = if state.options.healthcheck {
+        Router::new()
+            .route("/healthcheck", get(health::healthcheck))
+            .merge(api)
+    } else {
+        api
+    };
+    app.layer(axum::middleware::from_fn(health::request_id))
         .with_state(state)
 }

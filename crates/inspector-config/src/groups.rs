@@ -87,6 +87,10 @@ pub struct DefaultOptions {
     pub auth_strategy: String,
     /// Debug logging and error details in 500 bodies; default false.
     pub debug: bool,
+    /// The htpasswd file of `auth_strategy = http_basic`; default `/etc/ironic-inspector/htpasswd`.
+    pub http_basic_auth_user_file: String,
+    /// `[healthcheck] enabled`: serve `/healthcheck`; default false.
+    pub healthcheck: bool,
 }
 
 impl DefaultOptions {
@@ -99,6 +103,10 @@ impl DefaultOptions {
         ("listen_port", "5050"),
         ("auth_strategy", "keystone"),
         ("debug", "false"),
+        (
+            "http_basic_auth_user_file",
+            "/etc/ironic-inspector/htpasswd",
+        ),
     ];
 
     /// Reads `[DEFAULT]`.
@@ -117,6 +125,13 @@ impl DefaultOptions {
             listen_port: u16::try_from(number("listen_port")?.clamp(0, 65535)).unwrap_or(5050),
             auth_strategy: section.string("auth_strategy")?.expect("declared default"),
             debug: section.boolean("debug")?.expect("declared default"),
+            http_basic_auth_user_file: section
+                .string("http_basic_auth_user_file")?
+                .expect("declared default"),
+            healthcheck: sources
+                .section("healthcheck", &[])
+                .boolean("enabled")?
+                .unwrap_or(false),
         })
     }
 }

@@ -1,0 +1,153 @@
+//! Authentication: `noauth` and `http_basic` (an htpasswd file of bcrypt
+//! hashes). `/`, `/<version>`, `/v1/continue` and `/healthcheck` stay public.
+
+use std::path::Path;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Default)]
+pub enum Auth {
+    /// Everything is open (`auth_strategy = noauth`).
+    #[default]
+    NoAuth,
+    /// HTTP basic authentication against an htpasswd file (`auth_strategy = http_basic`).
+    HttpBasic(Htpasswd),
+}
+
+/// The users of an htpasswd file (bcrypt hashes only).
+#[derive(Debug, Clone)]
+pub struct Htpasswd {
+    users: Vec<(String, String)>,
+}
+
+impl Htpasswd {
+    /// Reads the file; every entry must be a bcrypt hash (`$2y$`, `$2a$`, `$2b$`).
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|user| {
+            format!("Invalid configuration file. Only bcrypt digested passwords are supported for {user}")
+        })
+    }
+
+    /// Parses htpasswd text; the error is the first user without a bcrypt hash.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut users = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some((user, hash)) = line.split_once(':') else {
+                continue;
+            };
+            if !["$2y$", "$2a$", "$2b$"].iter().any(|p| hash.starts_with(p)) {
+                return Err(user.to_owned());
+            }
+            users.push((user.to_owned(), hash.to_owned()));
+        }
+        Ok(Self { users })
+    }
+
+    fn check(&self, user: &str, password: &[u8]) -> bool {
+        self.users
+            .iter()
+            .find(|(name, _)| name == user)
+            .is_some_and(|(_, hash)| bcrypt::verify(password, hash).unwrap_or(false))
+    }
+}
+
+/// Whether a path is served without authentication.
+fn is_public(path: &str) -> bool {
+    let segments: Vec<&str> = path
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    segments.len() <= 1 || path == "/v1/continue" || path == "/v1/continue/"
+}
+
+/// The middleware's own 400: empty body, the reason in the log.
+fn malformed(reason: &str) -> Response {
+    tracing::info!(%reason, "rejected an Authorization header");
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+    )
+        .into_response()
+}
+
+/// Authenticates the request; private routes need an authenticated user.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Auth::HttpBasic(users) = &state.auth else {
+        return next.run(request).await;
+    };
+    let authenticated = match request.headers().get(header::AUTHORIZATION) {
+        None => false,
+        Some(value) => {
+            let value = value.to_str().unwrap_or_default().trim();
+            let Some((scheme, token)) = value.split_once(char::is_whitespace) else {
+                return malformed("Could not parse Authorization header");
+            };
+            if !scheme.eq_ignore_ascii_case("basic") {
+                return malformed(&format!("Unsupported authorization type \"{scheme}\""));
+            }
+            let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim());
+            let Some((user, password)) = decoded.ok().and_then(|bytes| {
+                let at = bytes.iter().position(|b| *b == b':')?;
+                let user = String::from_utf8(bytes[..at].to_vec()).ok()?;
+                Some((user, bytes[at + 1..].to_vec()))
+            }) else {
+                return malformed("Could not decode authorization token");
+            };
+            users.check(&user, &password)
+        }
+    };
+    if authenticated || is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let mut response = ApiError {
+        status: 401,
+        message: "Authentication required".into(),
+    }
+    .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Baremetal Introspection API\""),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_paths() {
+        for path in ["/", "/v1", "/v1/", "/v2", "/v1/continue"] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in ["/v1/introspection", "/v1/introspection/x", "/v1/rules"] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn only_bcrypt_entries() {
+        assert!(
+            Htpasswd::parse(
+                "admin:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n\n"
+            )
+            .is_ok()
+        );
+        assert_eq!(Htpasswd::parse("a:{SHA}xyz").unwrap_err(), "a");
+    }
+}
