@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use inspector_api::{ApiOptions, AppState, Auth, Htpasswd};
+use inspector_api::{ApiOptions, AppState, Auth, ContinueLimits, Htpasswd};
 use inspector_config::{
-    ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions, IniFile, IronicOptions,
-    ProcessingOptions, StoreData,
+    ApiProtectionOptions, ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions,
+    IniFile, IronicOptions, ProcessingOptions, StoreData,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore};
 use inspector_hooks::HookSet;
@@ -65,15 +65,8 @@ fn sources(cli: &Cli) -> anyhow::Result<ConfigSources> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let sources = sources(&cli)?;
     let defaults = DefaultOptions::from_sources(&sources)?;
-    let level = if defaults.debug { "debug" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .init();
+    let protection = ApiProtectionOptions::from_sources(&sources)?;
+    init_logging(defaults.debug, protection.use_json);
     let auth = match defaults.auth_strategy.as_str() {
         "noauth" => {
             tracing::warn!("starting without authentication (auth_strategy = noauth)");
@@ -114,9 +107,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         can_manage_boot: conductor_options.can_manage_boot,
         debug: defaults.debug,
         healthcheck: defaults.healthcheck,
+        request_timeout: std::time::Duration::from_secs(protection.request_timeout),
         ..ApiOptions::default()
     };
-    let app = inspector_api::router(AppState::new(conductor.clone(), api, auth));
+    let limits = ContinueLimits::new(
+        protection.continue_rate_per_client,
+        protection.continue_rate_overall,
+    );
+    {
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                ticker.tick().await;
+                limits.retain_recent();
+            }
+        });
+    }
+    let app =
+        inspector_api::router(AppState::new(conductor.clone(), api, auth).with_limits(limits));
 
     let host = defaults.listen_address.trim_matches(['[', ']']);
     let address: SocketAddr = format!(
@@ -155,6 +164,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     conductor.wait_idle().await;
     let _ = periodic.await;
     Ok(())
+}
+
+/// Text logs (colours on a terminal) or JSON lines; `RUST_LOG` overrides the level.
+fn init_logging(debug: bool, json: bool) {
+    let level = if debug { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }
 
 /// Creates the schema on first start of the embedded SQLite default; refuses an outdated schema elsewhere.

@@ -24,10 +24,10 @@ impl Drop for Service {
 }
 
 fn start(ironic_url: &str) -> Service {
-    start_with(ironic_url, "auth_strategy = noauth\n")
+    start_with(ironic_url, "auth_strategy = noauth\n", "")
 }
 
-fn start_with(ironic_url: &str, extra_default: &str) -> Service {
+fn start_with(ironic_url: &str, extra_default: &str, extra_sections: &str) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("inspector.conf");
     std::fs::write(
@@ -41,7 +41,7 @@ fn start_with(ironic_url: &str, extra_default: &str) -> Service {
             "[DEFAULT]\n{extra_default}http_basic_auth_user_file = {}/htpasswd\n[healthcheck]\nenabled = true\n[DEFAULT]\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
              [database]\nconnection = sqlite:///{}/inspector.sqlite\n\
              [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
-             [processing]\nstore_data = database\n",
+             [processing]\nstore_data = database\n{extra_sections}",
             dir.path().display(),
             dir.path().display()
         ),
@@ -264,7 +264,7 @@ async fn error_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_basic_authentication() {
     let fake = FakeIronic::start().await.unwrap();
-    let service = start_with(&fake.url(), "auth_strategy = http_basic\n");
+    let service = start_with(&fake.url(), "auth_strategy = http_basic\n", "");
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", service.url);
 
@@ -330,4 +330,34 @@ async fn http_basic_authentication() {
             .headers()
             .contains_key("x-openstack-ironic-inspector-api-minimum-version")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn continue_is_rate_limited_per_client() {
+    let fake = FakeIronic::start().await.unwrap();
+    let service = start_with(
+        &fake.url(),
+        "auth_strategy = noauth\n",
+        "[api]\ncontinue_rate_per_client = 2\n",
+    );
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..3 {
+        let answer = http
+            .post(format!("{}/v1/continue", service.url))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+        if answer.status() == 429 {
+            retry_after = answer
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(statuses, [400, 400, 429]);
+    assert_eq!(retry_after.as_deref(), Some("1"));
 }

@@ -12,6 +12,7 @@ mod error;
 mod handlers;
 mod health;
 mod links;
+mod protection;
 mod rules;
 mod version;
 
@@ -24,6 +25,7 @@ use inspector_core::Conductor;
 pub use auth::{Auth, Htpasswd};
 pub use encoding::{encode_python, encode_sorted};
 pub use error::ApiError;
+pub use protection::ContinueLimits;
 pub use version::{MAX_VERSION, MIN_VERSION};
 
 /// API settings.
@@ -41,6 +43,8 @@ pub struct ApiOptions {
     pub max_body: usize,
     /// Serve `/healthcheck` (`[healthcheck] enabled`).
     pub healthcheck: bool,
+    /// Time limit of a request other than `/v1/continue`; zero disables it.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ApiOptions {
@@ -52,6 +56,7 @@ impl Default for ApiOptions {
             max_continue_body: 100 * 1024 * 1024,
             max_body: 1024 * 1024,
             healthcheck: false,
+            request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -62,6 +67,7 @@ pub struct AppState {
     pub(crate) conductor: Conductor,
     pub(crate) options: Arc<ApiOptions>,
     pub(crate) auth: Auth,
+    pub(crate) limits: ContinueLimits,
 }
 
 impl AppState {
@@ -71,7 +77,14 @@ impl AppState {
             conductor,
             options: Arc::new(options),
             auth,
+            limits: ContinueLimits::default(),
         }
+    }
+
+    /// With rate limits on `/v1/continue`.
+    pub fn with_limits(mut self, limits: ContinueLimits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -85,7 +98,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/", get(versions::v1))
         .route(
             "/v1/continue",
-            post(continue_::ramdisk_data).layer(continue_limit),
+            post(continue_::ramdisk_data).layer(continue_limit).layer(
+                axum::middleware::from_fn_with_state(state.clone(), protection::limit_continue),
+            ),
         )
         .route("/v1/introspection", get(i::list))
         .route("/v1/introspection/{node_id}", get(i::status).post(i::start))
@@ -105,6 +120,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(state.options.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            protection::timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

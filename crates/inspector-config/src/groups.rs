@@ -183,3 +183,42 @@ mod tests {
         );
     }
 }
+
+/// `[api]`: protection of the HTTP API (options of this service, not upstream's),
+/// and `[DEFAULT] use_json` (oslo.log's JSON log lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiProtectionOptions {
+    /// `/v1/continue` requests per second from one client address; 0 disables; default 50.
+    pub continue_rate_per_client: u32,
+    /// `/v1/continue` requests per second in total; 0 disables; default 1000.
+    pub continue_rate_overall: u32,
+    /// Seconds before a request other than `/v1/continue` is answered 503; 0 disables; default 60.
+    pub request_timeout: u64,
+    /// `[DEFAULT] use_json`: log lines as JSON; default false.
+    pub use_json: bool,
+}
+
+impl ApiProtectionOptions {
+    /// Declared defaults of `[api]`.
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
+        ("continue_rate_per_client", "50"),
+        ("continue_rate_overall", "1000"),
+        ("request_timeout", "60"),
+    ];
+
+    /// Reads `[api]` and `[DEFAULT] use_json`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let section = sources.section("api", Self::DEFAULTS);
+        let number =
+            |name: &str| -> Result<i64> { Ok(section.integer(name)?.expect("declared default")) };
+        Ok(Self {
+            continue_rate_per_client: clamp(number("continue_rate_per_client")?),
+            continue_rate_overall: clamp(number("continue_rate_overall")?),
+            request_timeout: number("request_timeout")?.max(0).unsigned_abs(),
+            use_json: sources
+                .section("DEFAULT", &[])
+                .boolean("use_json")?
+                .unwrap_or(false),
+        })
+    }
+}

@@ -16,7 +16,7 @@ mod sources;
 
 pub use conductor::{ConductorOptions, StoreData};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
-pub use groups::{DatabaseOptions, DefaultOptions};
+pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
 pub use ironic::IronicOptions;
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
