@@ -12,6 +12,7 @@ mod error;
 mod handlers;
 mod health;
 mod links;
+mod metrics;
 mod protection;
 mod rules;
 mod version;
@@ -68,6 +69,7 @@ pub struct AppState {
     pub(crate) options: Arc<ApiOptions>,
     pub(crate) auth: Auth,
     pub(crate) limits: ContinueLimits,
+    pub(crate) requests: metrics::RequestCounters,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             options: Arc::new(options),
             auth,
             limits: ContinueLimits::default(),
+            requests: metrics::RequestCounters::default(),
         }
     }
 
@@ -117,6 +120,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(rules::delete_all),
         )
         .route("/v1/rules/{uuid}", get(rules::one).delete(rules::one))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(state.options.max_body))
@@ -129,6 +136,9 @@ pub fn router(state: AppState) -> Router {
             auth::authenticate,
         ))
         .layer(axum::middleware::from_fn(version::negotiate));
+    let api = Router::new()
+        .route("/metrics", get(metrics::render))
+        .merge(api);
     let app = if state.options.healthcheck {
         Router::new()
             .route("/healthcheck", get(health::healthcheck))

@@ -85,6 +85,7 @@ pub(crate) struct Inner {
     pub(crate) jobs: Jobs,
     /// Time of the last managed reboot (the introspection delay, §3.4).
     pub(crate) last_boot: tokio::sync::Mutex<Option<Instant>>,
+    pub(crate) metrics: crate::metrics::EngineMetrics,
 }
 
 impl Conductor {
@@ -101,6 +102,7 @@ impl Conductor {
                 lookup,
                 jobs,
                 last_boot: tokio::sync::Mutex::new(None),
+                metrics: crate::metrics::EngineMetrics::default(),
             }),
         }
     }
@@ -115,6 +117,18 @@ impl Conductor {
 
     pub(crate) fn ironic(&self) -> &dyn Ironic {
         &*self.inner.parts.ironic
+    }
+
+    /// The engine's counters.
+    pub fn metrics(&self) -> crate::metrics::MetricsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
+    /// Records per state, for `/metrics`.
+    pub async fn records_by_state(
+        &self,
+    ) -> crate::error::Result<Vec<(inspector_node_cache::State, i64)>> {
+        Ok(self.cache().count_by_state().await?)
     }
 
     /// Waits until every background job (boot preparation, finishing steps,

@@ -22,7 +22,10 @@ impl Conductor {
             mac = field::Empty,
             bmc = field::Empty
         );
-        self.process_inner(data).instrument(span).await
+        let started = std::time::Instant::now();
+        let result = self.process_inner(data).instrument(span).await;
+        self.inner.metrics.processed_in(started.elapsed());
+        result
     }
 
     async fn process_inner(&self, data: IntrospectionData) -> Result<NodeUuid> {
@@ -202,6 +205,7 @@ impl Conductor {
 
     /// A failure inside processing: the record ends in `error` with its text.
     pub(crate) async fn fail(&self, record: &mut NodeInfo, error: CoreError) -> CoreError {
+        self.inner.metrics.failed();
         warn!(error = %error.message, "introspection failed");
         match self
             .cache()
@@ -247,6 +251,7 @@ impl Conductor {
             .await
         {
             Ok(()) => {
+                self.inner.metrics.finished();
                 info!(node = %uuid, "introspection finished successfully")
             }
             Err(error) => {

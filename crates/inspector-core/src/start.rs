@@ -74,6 +74,7 @@ impl Conductor {
                 .start_introspection(node.uuid, manage_boot, addresses)
                 .await?;
             info!(manage_boot, "introspection started");
+            self.inner.metrics.started();
             if manage_boot {
                 let conductor = self.clone();
                 self.inner.jobs.spawn(async move {

@@ -434,6 +434,23 @@ impl NodeCache {
         Ok(values.into_iter().flatten().collect())
     }
 
+    /// The number of records in each state (states without records left out).
+    pub async fn count_by_state(&self) -> Result<Vec<(State, i64)>> {
+        let rows: Vec<(DbState, i64)> = self
+            .db
+            .run(|conn| {
+                Ok(nodes::table
+                    .group_by(nodes::state)
+                    .select((nodes::state, diesel::dsl::count_star()))
+                    .load(conn)?)
+            })
+            .await?;
+        let mut counts: Vec<(State, i64)> =
+            rows.into_iter().map(|(state, n)| (state.0, n)).collect();
+        counts.sort_by_key(|(state, _)| *state);
+        Ok(counts)
+    }
+
     /// Whether at least one record is unfinished.
     pub async fn introspection_active(&self) -> Result<bool> {
         self.db
