@@ -14,9 +14,12 @@ use inspector_core::DURATION_BUCKETS;
 
 use crate::AppState;
 
+/// (route, method, status).
+type RequestKey = (String, String, u16);
+
 /// Request counters by (route, method, status).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RequestCounters(Arc<Mutex<BTreeMap<(String, String, u16), u64>>>);
+pub(crate) struct RequestCounters(Arc<Mutex<BTreeMap<RequestKey, u64>>>);
 
 /// Counts every request that matched a route.
 pub(crate) async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
