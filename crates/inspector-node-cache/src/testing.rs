@@ -120,6 +120,18 @@ impl TestDatabase {
         })
     }
 
+    /// An existing database (kept when the value is dropped), e.g. to fill the
+    /// database of a service before it starts.
+    pub fn existing(url: &DatabaseUrl) -> Result<Self> {
+        let db = Db::open_blocking(url, &test_pool_options())?;
+        Ok(Self {
+            url: url.clone(),
+            db,
+            _dir: None,
+            server: None,
+        })
+    }
+
     /// A new database with every migration applied.
     pub fn migrated(backend: Backend) -> Option<Self> {
         Self::migrated_with(backend, &test_pool_options())

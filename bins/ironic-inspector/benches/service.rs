@@ -1,0 +1,218 @@
+//! The running service driven over HTTP by simulated ramdisks, against the
+//! fake Ironic, on SQLite (spec targets for a 2-core machine):
+//!
+//! * introspections/s end to end (start + `/v1/continue` + finish): ≥ 200;
+//! * `/v1/continue` p50/p99 latency at 16 concurrent clients: p99 ≤ 50 ms;
+//! * `GET /v1/introspection?limit=1000` latency with 10,000 records;
+//! * idle and peak RSS (idle ≤ 30 MB) and time until ready (≤ 200 ms).
+//!
+//! `cargo bench -p ironic-inspector --bench service`; prints a report.
+
+#![allow(clippy::print_stdout, clippy::unwrap_used)] // A benchmark report.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use inspector_fake_ironic::FakeIronic;
+use inspector_node_cache::DatabaseUrl;
+use inspector_node_cache::testing::TestDatabase;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+const NODES: usize = 1000;
+const CLIENTS: usize = 16;
+const RECORDS: usize = 10_000;
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("inspector.sqlite");
+    let url = DatabaseUrl::parse(&format!("sqlite:///{}", db_path.display())).unwrap();
+    {
+        let db = TestDatabase::existing(&url).unwrap();
+        db.db().upgrade_blocking(None).unwrap();
+        db.populate_waiting_nodes(RECORDS).unwrap();
+    }
+    let fake = FakeIronic::start().await.unwrap();
+    let template: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+    ))
+    .unwrap();
+    let nodes: Vec<(String, String)> = (0..NODES)
+        .map(|i| {
+            let mac = format!("52:54:02:{:02x}:{:02x}:{:02x}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+            let uuid = fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": format!("10.7.{}.{}", i / 250, i % 250 + 1)}, "provision_state": "manageable"}));
+            fake.add_port(uuid, &mac);
+            (uuid.to_string(), mac)
+        })
+        .collect();
+    let config = dir.path().join("inspector.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nclean_up_period = 0\n\
+             [database]\nconnection = sqlite:///{}\n[ironic]\nauth_type = none\nendpoint_override = {}\n\
+             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n",
+            db_path.display(),
+            fake.url()
+        ),
+    )
+    .unwrap();
+
+    let spawned = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&config)
+        .env("RUST_LOG", "warn,ironic_inspector=info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
+            }
+        }
+    });
+    let base = receiver.recv_timeout(Duration::from_secs(30)).unwrap();
+    let http = reqwest::Client::new();
+    while http.get(&base).send().await.is_err() {}
+    let ready = spawned.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = rss_kib(child.id(), "VmRSS:");
+
+    // Start and process NODES introspections with CLIENTS concurrent clients.
+    let semaphore = Arc::new(Semaphore::new(CLIENTS));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (uuid, _) in &nodes {
+        let (http, url, permit) = (
+            http.clone(),
+            format!("{base}/v1/introspection/{uuid}?manage_boot=0"),
+            semaphore.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit.acquire_owned().await.unwrap();
+            assert_eq!(http.post(url).send().await.unwrap().status(), 202);
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    let template = Arc::new(template);
+    for (_, mac) in &nodes {
+        let (http, url, permit, template, mac) = (
+            http.clone(),
+            format!("{base}/v1/continue"),
+            semaphore.clone(),
+            template.clone(),
+            mac.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut data = (*template).clone();
+            data["inventory"]["interfaces"][0]["mac_address"] = json!(mac);
+            data["boot_interface"] = json!(format!("01-{}", mac.replace(':', "-")));
+            let body = serde_json::to_vec(&data).unwrap();
+            let _permit = permit.acquire_owned().await.unwrap();
+            let sent = Instant::now();
+            let status = http.post(url).body(body).send().await.unwrap().status();
+            assert_eq!(status, 200);
+            sent.elapsed()
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await.unwrap());
+    }
+    loop {
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics
+            .lines()
+            .any(|l| l == format!("ironic_inspector_introspections_finished_total {NODES}"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+
+    let mut list_latencies = Vec::new();
+    for _ in 0..20 {
+        let sent = Instant::now();
+        let answer = http
+            .get(format!("{base}/v1/introspection?limit=1000"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.bytes().await.unwrap();
+        list_latencies.push(sent.elapsed());
+    }
+    list_latencies.sort();
+    let peak_rss = rss_kib(child.id(), "VmHWM:");
+    let _ = child.kill();
+
+    let rate = NODES as f64 / elapsed.as_secs_f64();
+    let p99 = percentile(&latencies, 0.99);
+    let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+    println!(
+        "service/introspections_per_second: {rate:.0} ({NODES} in {elapsed:.2?}) target >= 200: {}",
+        verdict(rate >= 200.0)
+    );
+    println!(
+        "service/continue_latency_{CLIENTS}_clients: p50 {:.1?} p99 {p99:.1?} target p99 <= 50 ms: {}",
+        percentile(&latencies, 0.5),
+        verdict(p99 <= Duration::from_millis(50))
+    );
+    println!(
+        "service/list_1000_of_{} records: p50 {:.1?} p99 {:.1?}",
+        RECORDS + NODES,
+        percentile(&list_latencies, 0.5),
+        percentile(&list_latencies, 0.99)
+    );
+    println!(
+        "service/rss: idle {:.1} MiB target <= 30: {}, peak {:.1} MiB",
+        idle_rss as f64 / 1024.0,
+        verdict(idle_rss <= 30 * 1024),
+        peak_rss as f64 / 1024.0
+    );
+    println!(
+        "service/ready_after_start: {ready:.1?} target <= 200 ms: {}",
+        verdict(ready <= Duration::from_millis(200))
+    );
+}
