@@ -186,6 +186,7 @@ async fn run() {
     list_latencies.sort();
     let peak_rss = rss_kib(child.id(), "VmHWM:");
     let _ = child.kill();
+    let _ = child.wait();
 
     let rate = NODES as f64 / elapsed.as_secs_f64();
     let p99 = percentile(&latencies, 0.99);
