@@ -1,0 +1,185 @@
+//! The official python client (`openstack baremetal introspection ...`) against
+//! the real binary and the fake Ironic. Runs when `OPENSTACK_CLI` names the
+//! `openstack` executable of an environment with python-ironic-inspector-client
+//! installed (`.ci/run` makes one); otherwise it says why it skips.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use inspector_fake_ironic::FakeIronic;
+use serde_json::{Value, json};
+
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn openstack(cli: &str, inspector: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(cli)
+        .args(["--os-auth-type", "none", "--inspector-url", inspector])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_client() {
+    let Ok(cli) = std::env::var("OPENSTACK_CLI") else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the_official_python_client: OPENSTACK_CLI is not set"
+        );
+        return;
+    };
+    let fake = FakeIronic::start().await.unwrap();
+    let node = fake.add_node(json!({"driver": "ipmi", "name": "compute-0", "driver_info": {"ipmi_address": "10.6.0.1"}, "provision_state": "manageable"}));
+    fake.add_port(node, "52:54:00:06:00:01");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("inspector.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
+             [database]\nconnection = sqlite:///{}/inspector.sqlite\n[ironic]\nauth_type = none\nendpoint_override = {}\n\
+             [processing]\nstore_data = database\n",
+            dir.path().display(),
+            fake.url()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _service = Service(child);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
+            }
+        }
+    });
+    let url = receiver.recv_timeout(Duration::from_secs(20)).unwrap();
+    let uuid = node.to_string();
+
+    let (ok, _, err) = openstack(
+        &cli,
+        &url,
+        &["baremetal", "introspection", "start", "compute-0"],
+    );
+    assert!(ok, "start: {err}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ok, out, err) = openstack(
+            &cli,
+            &url,
+            &["baremetal", "introspection", "status", &uuid, "-f", "json"],
+        );
+        assert!(ok, "status: {err}");
+        let status: Value = serde_json::from_str(&out).unwrap();
+        if status["state"] == "waiting" {
+            assert_eq!(status["finished"], false);
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ok, out, err) = openstack(
+        &cli,
+        &url,
+        &["baremetal", "introspection", "list", "-f", "json"],
+    );
+    assert!(ok, "list: {err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["UUID"], uuid, "{list}");
+
+    // The ramdisk reports.
+    let mut data: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+    ))
+    .unwrap();
+    data["inventory"]["interfaces"][0]["mac_address"] = json!("52:54:00:06:00:01");
+    data["boot_interface"] = json!("01-52-54-00-06-00-01");
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/v1/continue"))
+        .json(&data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    loop {
+        let (_, out, _) = openstack(
+            &cli,
+            &url,
+            &["baremetal", "introspection", "status", &uuid, "-f", "json"],
+        );
+        let status: Value = serde_json::from_str(&out).unwrap();
+        if status["finished"] == true {
+            assert_eq!(
+                (status["state"].as_str(), &status["error"]),
+                (Some("finished"), &Value::Null)
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let saved = dir.path().join("data.json");
+    let (ok, _, err) = openstack(
+        &cli,
+        &url,
+        &[
+            "baremetal",
+            "introspection",
+            "data",
+            "save",
+            &uuid,
+            "--file",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "data save: {err}");
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(stored["macs"], json!(["52:54:00:06:00:01"]));
+
+    let (ok, _, err) = openstack(&cli, &url, &["baremetal", "introspection", "abort", &uuid]);
+    assert!(ok, "abort: {err}");
+    let (ok, out, err) = openstack(
+        &cli,
+        &url,
+        &["baremetal", "introspection", "rule", "list", "-f", "json"],
+    );
+    assert!(ok, "rule list: {err}");
+    assert_eq!(out.trim(), "[]");
+    let (ok, _, err) = openstack(
+        &cli,
+        &url,
+        &[
+            "baremetal",
+            "introspection",
+            "status",
+            "1a1a1a1a-0000-4000-8000-00000000dead",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("Could not find node 1a1a1a1a-0000-4000-8000-00000000dead in cache"),
+        "{err}"
+    );
+}
