@@ -5,21 +5,14 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use inspector_fake_ironic::FakeIronic;
 use serde_json::{Value, json};
-
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn openstack(cli: &str, inspector: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(cli)
@@ -46,36 +39,9 @@ async fn the_official_python_client() {
     let fake = FakeIronic::start().await.unwrap();
     let node = fake.add_node(json!({"driver": "ipmi", "name": "compute-0", "driver_info": {"ipmi_address": "10.6.0.1"}, "provision_state": "manageable"}));
     fake.add_port(node, "52:54:00:06:00:01");
+    let service = common::start(&common::config(&fake.url(), "auth_strategy = noauth\n", ""));
+    let url = service.url.clone();
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("inspector.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
-             [database]\nconnection = sqlite:///{}/inspector.sqlite\n[ironic]\nauth_type = none\nendpoint_override = {}\n\
-             [processing]\nstore_data = database\n",
-            dir.path().display(),
-            fake.url()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
-        .arg("--config-file")
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _service = Service(child);
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
-            }
-        }
-    });
-    let url = receiver.recv_timeout(Duration::from_secs(20)).unwrap();
     let uuid = node.to_string();
 
     let (ok, _, err) = openstack(

@@ -3,74 +3,24 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{Service, config};
 use inspector_fake_ironic::FakeIronic;
 use serde_json::{Value, json};
-
-struct Service {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start(ironic_url: &str) -> Service {
     start_with(ironic_url, "auth_strategy = noauth\n", "")
 }
 
+/// The service with an htpasswd file holding `admin` / `s3cret`.
 fn start_with(ironic_url: &str, extra_default: &str, extra_sections: &str) -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("inspector.conf");
-    std::fs::write(
-        dir.path().join("htpasswd"),
-        format!("admin:{}\n", bcrypt::hash("s3cret", 4).unwrap()),
-    )
-    .unwrap();
-    std::fs::write(
-        &config,
-        format!(
-            "[DEFAULT]\n{extra_default}http_basic_auth_user_file = {}/htpasswd\n[healthcheck]\nenabled = true\n[DEFAULT]\nlisten_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
-             [database]\nconnection = sqlite:///{}/inspector.sqlite\n\
-             [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
-             [processing]\nstore_data = database\n{extra_sections}",
-            dir.path().display(),
-            dir.path().display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
-        .arg("--config-file")
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
-            }
-        }
-    });
-    let url = receiver
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the service starts and says where it listens");
-    Service {
-        child,
-        url,
-        _dir: dir,
-    }
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    common::start_prepared(&config(ironic_url, extra_default, extra_sections), |dir| {
+        std::fs::write(dir.join("htpasswd"), format!("admin:{hash}\n")).unwrap();
+    })
 }
 
 fn payload(mac: &str) -> Value {

@@ -19,7 +19,7 @@ const HEADER: &str = "x-openstack-ironic-inspector-api-version";
 pub(crate) struct Requested(pub(crate) (i64, i64));
 
 /// Python's `int()` of text: whitespace, sign, underscores between digits.
-fn python_int(text: &str) -> Option<i64> {
+pub(crate) fn python_int(text: &str) -> Option<i64> {
     let text = text.trim();
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     if digits.is_empty()

@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::encoding::encode_python;
 use crate::error::{ApiError, json};
 use crate::links::root;
+use crate::version::python_int;
 
 fn accepted() -> Response {
     (
@@ -57,20 +58,6 @@ fn query(raw: Option<&str>, name: &str) -> Option<String> {
 
 fn python_quote(text: &str) -> String {
     inspector_hooks::python_repr(&Value::String(text.to_owned()))
-}
-
-/// Python's `int()`.
-fn python_int(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    text.replace('_', "").parse().ok()
 }
 
 /// `POST /v1/introspection/<node_id>[?manage_boot=...]`.

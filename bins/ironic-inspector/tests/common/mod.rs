@@ -1,0 +1,77 @@
+//! Starting the real binary for end-to-end tests.
+
+#![allow(dead_code, clippy::unwrap_used)] // Each test file uses part of it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running service; killed when dropped.
+pub(crate) struct Service {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the service with `config` (the text of `inspector.conf`, where
+/// `{dir}` stands for a private temporary directory) and waits until it listens.
+pub(crate) fn start(config: &str) -> Service {
+    start_prepared(config, |_| {})
+}
+
+/// [`start`], after `prepare` wrote what the configuration refers to in `{dir}`.
+pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let path = dir.path().join("inspector.conf");
+    std::fs::write(
+        &path,
+        config.replace("{dir}", &dir.path().display().to_string()),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
+            }
+        }
+    });
+    let url = receiver
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the service starts and says where it listens");
+    Service {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+/// The `inspector.conf` of the tests: loopback, random port, SQLite in `{dir}`,
+/// the fake Ironic at `ironic_url`, data stored in the database.
+pub(crate) fn config(ironic_url: &str, extra_default: &str, extra_sections: &str) -> String {
+    format!(
+        "[DEFAULT]\n{extra_default}listen_address = 127.0.0.1\nlisten_port = 0\nintrospection_delay = 0\n\
+         http_basic_auth_user_file = {{dir}}/htpasswd\n\
+         [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
+         [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
+         [processing]\nstore_data = database\n[healthcheck]\nenabled = true\n{extra_sections}"
+    )
+}
