@@ -1,6 +1,8 @@
 //! `ironic-inspector`: the HTTP API and the introspection engine in one
 //! process, configured by upstream's `inspector.conf`.
 
+mod auth;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use inspector_api::{ApiOptions, AppState, Auth, ContinueLimits, Htpasswd};
+use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions,
     IniFile, IronicOptions, ProcessingOptions, StoreData,
@@ -67,19 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let defaults = DefaultOptions::from_sources(&sources)?;
     let protection = ApiProtectionOptions::from_sources(&sources)?;
     init_logging(defaults.debug, protection.use_json);
-    let auth = match defaults.auth_strategy.as_str() {
-        "noauth" => {
-            tracing::warn!("starting without authentication (auth_strategy = noauth)");
-            Auth::NoAuth
-        }
-        "http_basic" => Auth::HttpBasic(
-            Htpasswd::load(std::path::Path::new(&defaults.http_basic_auth_user_file))
-                .map_err(anyhow::Error::msg)?,
-        ),
-        other => bail!(
-            "[DEFAULT] auth_strategy = {other} is not available in this release yet; use noauth or http_basic"
-        ),
-    };
+    let auth = auth::from_config(&defaults, &sources)?;
     let database = DatabaseOptions::from_sources(&sources)?;
     let processing = ProcessingOptions::from_sources(&sources)?;
     let conductor_options = ConductorOptions::from_sources(&sources)?;

@@ -1,7 +1,9 @@
-//! Authentication: `noauth` and `http_basic` (an htpasswd file of bcrypt
-//! hashes). `/`, `/<version>`, `/v1/continue` and `/healthcheck` stay public.
+//! Authentication: `noauth`, `http_basic` (an htpasswd file of bcrypt
+//! hashes) and `keystone` (tokens and the default policy, see `keystone.rs`).
+//! `/`, `/<version>`, `/v1/continue` and `/healthcheck` stay public.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,6 +13,7 @@ use base64::Engine;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::keystone::{KeystoneTokens, PolicyRule};
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +23,8 @@ pub enum Auth {
     NoAuth,
     /// HTTP basic authentication against an htpasswd file (`auth_strategy = http_basic`).
     HttpBasic(Htpasswd),
+    /// Keystone tokens and the default policy (`auth_strategy = keystone`).
+    Keystone(Arc<KeystoneTokens>),
 }
 
 /// The users of an htpasswd file (bcrypt hashes only).
@@ -87,8 +92,10 @@ pub(crate) async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    let Auth::HttpBasic(users) = &state.auth else {
-        return next.run(request).await;
+    let users = match &state.auth {
+        Auth::NoAuth => return next.run(request).await,
+        Auth::Keystone(tokens) => return keystone(tokens, request, next).await,
+        Auth::HttpBasic(users) => users,
     };
     let authenticated = match request.headers().get(header::AUTHORIZATION) {
         None => false,
@@ -114,16 +121,56 @@ pub(crate) async fn authenticate(
     if authenticated || is_public(request.uri().path()) {
         return next.run(request).await;
     }
+    unauthenticated(HeaderValue::from_static(
+        "Basic realm=\"Baremetal Introspection API\"",
+    ))
+}
+
+/// 401 with the JSON error and `challenge` as `WWW-Authenticate`.
+fn unauthenticated(challenge: HeaderValue) -> Response {
     let mut response = ApiError {
         status: 401,
         message: "Authentication required".into(),
     }
     .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"Baremetal Introspection API\""),
-    );
     response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge);
+    response
+}
+
+/// `keystone`: public routes pass; others need a valid `X-Auth-Token` whose
+/// roles the route's default policy rule accepts (401, else 403).
+async fn keystone(tokens: &KeystoneTokens, request: Request, next: Next) -> Response {
+    let rule = PolicyRule::of(request.method(), request.uri().path());
+    if rule == PolicyRule::Public {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let identity = match token {
+        Some(token) => tokens.identity(token).await,
+        None => None,
+    };
+    match identity {
+        None => unauthenticated(
+            HeaderValue::from_str(tokens.challenge())
+                .unwrap_or_else(|_| HeaderValue::from_static("Keystone")),
+        ),
+        Some(identity) if identity.allows(rule) => next.run(request).await,
+        Some(identity) => {
+            tracing::info!(roles = ?identity.roles, ?rule, "denied by policy");
+            ApiError {
+                status: 403,
+                message: "Access denied by policy".into(),
+            }
+            .into_response()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod encoding;
 mod error;
 mod handlers;
 mod health;
+mod keystone;
 mod links;
 mod metrics;
 mod protection;
@@ -26,6 +27,7 @@ use inspector_core::Conductor;
 pub use auth::{Auth, Htpasswd};
 pub use encoding::{encode_python, encode_sorted};
 pub use error::ApiError;
+pub use keystone::{Identity, KeystoneTokens, PolicyRule, ServiceClientFactory};
 pub use protection::ContinueLimits;
 pub use version::{MAX_VERSION, MIN_VERSION};
 

@@ -90,7 +90,13 @@ impl IronicOptions {
 
     /// Reads `[ironic]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let s = sources.section("ironic", Self::DEFAULTS);
+        Self::from_section(sources, "ironic")
+    }
+
+    /// Reads the keystoneauth options of `section` (`[ironic]` or
+    /// `[keystone_authtoken]`, which share the option names).
+    pub fn from_section(sources: &ConfigSources, section: &str) -> Result<Self> {
+        let s = sources.section(section, Self::DEFAULTS);
         let text = |name: &str| -> Result<Option<String>> {
             Ok(s.string(name)?.filter(|v| !v.is_empty()))
         };
@@ -126,6 +132,38 @@ impl IronicOptions {
             max_requests_per_second: number("max_requests_per_second")?
                 .map(clamp)
                 .filter(|n| *n > 0),
+        })
+    }
+}
+
+/// `[keystone_authtoken]`: how `auth_strategy = keystone` validates tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeystoneAuthtokenOptions {
+    /// The service's own Keystone credentials (keystoneauth options of the group).
+    pub service: IronicOptions,
+    /// `www_authenticate_uri` (or the deprecated `auth_uri`): sent in the 401 challenge.
+    pub www_authenticate_uri: Option<String>,
+    /// `token_cache_time`: seconds a validation result is reused; default 300.
+    pub token_cache_time: u64,
+}
+
+impl KeystoneAuthtokenOptions {
+    /// Reads `[keystone_authtoken]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        const SECTION: &str = "keystone_authtoken";
+        let service = IronicOptions::from_section(sources, SECTION)?;
+        let s = sources.section(SECTION, &[("token_cache_time", "300")]);
+        let text = |name: &str| -> Result<Option<String>> {
+            Ok(s.string(name)?.filter(|v| !v.is_empty()))
+        };
+        Ok(Self {
+            service,
+            www_authenticate_uri: text("www_authenticate_uri")?.or(text("auth_uri")?),
+            token_cache_time: s
+                .integer("token_cache_time")?
+                .unwrap_or(300)
+                .max(0)
+                .unsigned_abs(),
         })
     }
 }
@@ -170,5 +208,26 @@ mod tests {
         assert_eq!((options.max_retries, options.retry_interval), (3, 0));
         assert_eq!(options.max_requests_per_second, Some(50));
         assert!(!format!("{options:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn keystone_authtoken_group_is_read() {
+        let sources = ConfigSources::from_text(
+            "[keystone_authtoken]\nauth_type = password\nauth_url = http://ks:5000\nusername = inspector\n\
+             password = pw\nauth_uri = http://ks:5000/public\ntoken_cache_time = 30\n",
+            Path::new("inspector.conf"),
+        )
+        .unwrap();
+        let options = KeystoneAuthtokenOptions::from_sources(&sources).unwrap();
+        assert_eq!(options.service.auth_url.as_deref(), Some("http://ks:5000"));
+        assert_eq!(options.service.username.as_deref(), Some("inspector"));
+        assert_eq!(
+            options.www_authenticate_uri.as_deref(),
+            Some("http://ks:5000/public")
+        );
+        assert_eq!(options.token_cache_time, 30);
+        let empty = KeystoneAuthtokenOptions::from_sources(&ConfigSources::default()).unwrap();
+        assert_eq!(empty.token_cache_time, 300);
+        assert_eq!(empty.www_authenticate_uri, None);
     }
 }

@@ -18,6 +18,6 @@ pub use conductor::{ConductorOptions, StoreData};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
-pub use ironic::IronicOptions;
+pub use ironic::{IronicOptions, KeystoneAuthtokenOptions};
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
 pub use sources::{ConfigSources, Lookup};

@@ -17,7 +17,7 @@ mod ports;
 mod server;
 mod state;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -80,6 +80,7 @@ impl Default for FakeIronicConfig {
 pub struct FakeIronic {
     address: SocketAddr,
     state: Arc<Mutex<IronicState>>,
+    tokens: Arc<Mutex<HashMap<String, Vec<String>>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -94,10 +95,11 @@ impl FakeIronic {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(IronicState::default()));
+        let tokens = Arc::new(Mutex::new(HashMap::new()));
         let shared = server::Shared {
             state: state.clone(),
             config: Arc::new(config),
-            tokens: Arc::new(Mutex::new(HashSet::new())),
+            tokens: tokens.clone(),
         };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = server::router(shared);
@@ -112,6 +114,7 @@ impl FakeIronic {
         Ok(Self {
             address,
             state,
+            tokens,
             shutdown: Some(shutdown),
         })
     }
@@ -119,6 +122,17 @@ impl FakeIronic {
     /// `http://127.0.0.1:<port>`: Ironic's root (use as `endpoint_override`).
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// Issues a Keystone token carrying `roles`, as a user would obtain one
+    /// (the fake's identity endpoint validates it).
+    pub fn issue_token(&self, roles: &[&str]) -> String {
+        let token = format!("gAAAA{}", Uuid::new_v4().simple());
+        self.tokens.lock().expect("token lock").insert(
+            token.clone(),
+            roles.iter().map(|r| (*r).to_owned()).collect(),
+        );
+        token
     }
 
     /// The Keystone URL (`auth_url`) of the fake's identity endpoint.

@@ -2,7 +2,7 @@
 //! authentication, fault injection, request recording, and a Keystone token
 //! endpoint whose catalog points at the fake.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -24,7 +24,8 @@ use crate::{FakeAuth, FakeIronicConfig};
 pub(crate) struct Shared {
     pub(crate) state: Arc<Mutex<IronicState>>,
     pub(crate) config: Arc<FakeIronicConfig>,
-    pub(crate) tokens: Arc<Mutex<HashSet<String>>>,
+    /// Issued tokens and their roles.
+    pub(crate) tokens: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
 
 impl Shared {
@@ -92,7 +93,10 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/", get(root))
         .route("/v1", get(v1_root))
         .route("/v1/", get(v1_root))
-        .route("/identity/v3/auth/tokens", post(issue_token))
+        .route(
+            "/identity/v3/auth/tokens",
+            post(issue_token).get(validate_token),
+        )
         .merge(v1)
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
@@ -211,7 +215,13 @@ async fn authenticate(State(shared): State<Shared>, request: Request, next: Next
         FakeAuth::Keystone { .. } => headers
             .get("x-auth-token")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|token| shared.tokens.lock().expect("token lock").contains(token)),
+            .is_some_and(|token| {
+                shared
+                    .tokens
+                    .lock()
+                    .expect("token lock")
+                    .contains_key(token)
+            }),
     };
     if allowed {
         return next.run(request).await;
@@ -528,9 +538,13 @@ async fn issue_token(
                     && identity["application_credential"]["secret"].as_str() == Some(secret)
             })
         }
-        Some("token") => identity["token"]["id"]
-            .as_str()
-            .is_some_and(|token| shared.tokens.lock().expect("token lock").contains(token)),
+        Some("token") => identity["token"]["id"].as_str().is_some_and(|token| {
+            shared
+                .tokens
+                .lock()
+                .expect("token lock")
+                .contains_key(token)
+        }),
         _ => false,
     };
     if !accepted {
@@ -542,7 +556,7 @@ async fn issue_token(
         .tokens
         .lock()
         .expect("token lock")
-        .insert(token.clone());
+        .insert(token.clone(), vec!["admin".to_owned()]);
     let base = base_url(&headers);
     let endpoints: Vec<Value> = ["internal", "public"]
         .iter()
@@ -561,6 +575,42 @@ async fn issue_token(
     response.headers_mut().insert(
         "x-subject-token",
         HeaderValue::from_str(&token).expect("valid header"),
+    );
+    response
+}
+
+/// Keystone's `GET /v3/auth/tokens`: validates `X-Subject-Token` for a caller
+/// holding a valid `X-Auth-Token`; 404 for an unknown subject token.
+async fn validate_token(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let tokens = shared.tokens.lock().expect("token lock").clone();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !header("x-auth-token").is_some_and(|caller| tokens.contains_key(caller)) {
+        let error = json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}});
+        return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
+    }
+    let Some((subject, roles)) =
+        header("x-subject-token").and_then(|t| tokens.get(t).map(|roles| (t, roles)))
+    else {
+        let error = json!({"error": {"code": 404, "message": "Could not find token.", "title": "Not Found"}});
+        return (StatusCode::NOT_FOUND, axum::Json(error)).into_response();
+    };
+    let roles: Vec<Value> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, name)| json!({"id": format!("r-{i}"), "name": name}))
+        .collect();
+    let document = json!({"token": {
+        "methods": ["password"],
+        "expires_at": "2099-12-31T23:59:59.000000Z",
+        "issued_at": "2026-01-01T00:00:00.000000Z",
+        "user": {"id": "u-2", "name": "operator", "domain": {"id": "default", "name": "Default"}},
+        "project": {"id": "p-2", "name": "admin", "domain": {"id": "default", "name": "Default"}},
+        "roles": roles,
+    }});
+    let mut response = (StatusCode::OK, axum::Json(document)).into_response();
+    response.headers_mut().insert(
+        "x-subject-token",
+        HeaderValue::from_str(subject).expect("valid header"),
     );
     response
 }

@@ -312,6 +312,15 @@ fn error_message(body: &str, status: reqwest::StatusCode) -> String {
     }
 }
 
+/// An authenticated client holding the Keystone credentials of `options`
+/// (any group with keystoneauth options, e.g. `[keystone_authtoken]`): the
+/// service's own session, used to validate users' tokens.
+pub async fn keystone_client(
+    options: &IronicOptions,
+) -> Result<osauth::client::AuthenticatedClient> {
+    Ok(service::session(options).await?.client().clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
