@@ -75,6 +75,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let conductor_options = ConductorOptions::from_sources(&sources)?;
     let ironic_options = IronicOptions::from_sources(&sources)?;
     let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
+    for unknown in sources.unknown_options() {
+        tracing::warn!(
+            file = %unknown.path.display(),
+            line = unknown.line,
+            "[{}] {} is not used by this service; ignored",
+            unknown.section,
+            unknown.option
+        );
+    }
 
     let url = DatabaseUrl::parse(&database.connection)?;
     let db = Db::open(&url, &PoolOptions::from_config(&database))

@@ -20,4 +20,4 @@ pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
 pub use ironic::{IronicOptions, KeystoneAuthtokenOptions};
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
-pub use sources::{ConfigSources, Lookup};
+pub use sources::{ConfigSources, Lookup, UnknownOption};

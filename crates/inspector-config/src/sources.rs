@@ -1,7 +1,9 @@
 //! The set of files given with `--config-file` / `--config-dir`, and typed
 //! look-ups across them with oslo.config's precedence and interpolation.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{ConfigError, Interpolation, InvalidValue, Result};
 use crate::ini::{IniFile, RawValue};
@@ -10,6 +12,22 @@ use crate::ini::{IniFile, RawValue};
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSources {
     files: Vec<IniFile>,
+    /// Every `(section, option)` the typed groups asked for, to tell which
+    /// options of the files nothing reads.
+    consulted: Arc<Mutex<BTreeSet<(String, String)>>>,
+}
+
+/// An option set in a file that no option group reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOption {
+    /// Its section.
+    pub section: String,
+    /// Its name.
+    pub option: String,
+    /// Where it was (last) set.
+    pub path: PathBuf,
+    /// One-based line of that setting.
+    pub line: usize,
 }
 
 /// Where a typed value came from, for error messages; `None` for defaults.
@@ -37,16 +55,53 @@ impl ConfigSources {
                 parsed.push(IniFile::load(&path)?);
             }
         }
-        Ok(Self { files: parsed })
+        Ok(Self::from_files(parsed))
     }
 
     /// Builds sources from already parsed files (tests, embedded defaults).
     pub fn from_files(files: Vec<IniFile>) -> Self {
-        Self { files }
+        Self {
+            files,
+            consulted: Arc::default(),
+        }
+    }
+
+    fn consult(&self, section: &str, option: &str) {
+        self.consulted
+            .lock()
+            .expect("consulted options lock")
+            .insert((section.to_owned(), option.to_owned()));
+    }
+
+    /// The options set in the files that no group read so far (call it after
+    /// every group was read): upstream ignores them, the service warns.
+    pub fn unknown_options(&self) -> Vec<UnknownOption> {
+        let consulted = self.consulted.lock().expect("consulted options lock");
+        let mut unknown: Vec<UnknownOption> = Vec::new();
+        for file in &self.files {
+            for (section, options) in &file.sections {
+                for (option, values) in options {
+                    if consulted.contains(&(section.clone(), option.clone())) {
+                        continue;
+                    }
+                    let Some(raw) = values.last() else { continue };
+                    unknown.retain(|u| !(u.section == *section && u.option == *option));
+                    unknown.push(UnknownOption {
+                        section: section.clone(),
+                        option: option.clone(),
+                        path: raw.path.clone(),
+                        line: raw.line,
+                    });
+                }
+            }
+        }
+        unknown.sort_by(|a, b| (&a.section, &a.option).cmp(&(&b.section, &b.option)));
+        unknown
     }
 
     /// The value that wins for `section.option`: the last one of the last file setting it.
     pub fn raw(&self, section: &str, option: &str) -> Option<&RawValue> {
+        self.consult(section, option);
         self.files
             .iter()
             .rev()
@@ -121,6 +176,7 @@ impl<'a> Lookup<'a> {
 
     /// Every value of a multi-valued option, from every file, in order.
     pub fn multi(&self, option: &str) -> Vec<String> {
+        self.sources.consult(self.section, option);
         self.sources
             .files
             .iter()
@@ -375,6 +431,35 @@ mod tests {
             error
                 .to_string()
                 .starts_with("cannot read /nonexistent/inspector.conf")
+        );
+    }
+
+    #[test]
+    fn options_no_group_read_are_reported_with_their_place() {
+        let sources = sources(&[
+            "[DEFAULT]\ndebug = true\nlisten_prot = 5050\n[ironic]\nmax_retries = 3\n",
+            "[pxe_filter]\ndriver = noop\n[DEFAULT]\nlisten_prot = 5051\n",
+        ]);
+        let defaults = sources.section("DEFAULT", &[]);
+        assert_eq!(defaults.boolean("debug").unwrap(), Some(true));
+        assert_eq!(
+            sources
+                .section("ironic", &[])
+                .integer("max_retries")
+                .unwrap(),
+            Some(3)
+        );
+        let unknown: Vec<(String, String, String, usize)> = sources
+            .unknown_options()
+            .into_iter()
+            .map(|u| (u.section, u.option, u.path.display().to_string(), u.line))
+            .collect();
+        assert_eq!(
+            unknown,
+            [
+                ("DEFAULT".into(), "listen_prot".into(), "f1.conf".into(), 4),
+                ("pxe_filter".into(), "driver".into(), "f1.conf".into(), 2),
+            ]
         );
     }
 }

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running service; killed when dropped.
@@ -12,7 +13,15 @@ pub(crate) struct Service {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     pub(crate) url: String,
+    log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// The lines the service logged so far.
+    pub(crate) fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
 }
 
 impl Drop for Service {
@@ -47,11 +56,14 @@ pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Servi
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(at) = line.find("listening on http://") {
                 let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
             }
+            lines.lock().unwrap().push(line);
         }
     });
     let url = receiver
@@ -60,6 +72,7 @@ pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Servi
     Service {
         child,
         url,
+        log,
         _dir: dir,
     }
 }

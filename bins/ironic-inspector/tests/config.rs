@@ -1,0 +1,64 @@
+//! `inspector.conf` handling of the real binary: a value of the wrong type
+//! stops it with a message naming the place; an unknown option is a warning.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+mod common;
+
+use std::process::Command;
+
+use common::config;
+
+#[test]
+fn a_value_of_the_wrong_type_stops_the_service_naming_file_section_and_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inspector.conf");
+    std::fs::write(
+        &path,
+        "[DEFAULT]\nauth_strategy = noauth\n[api]\nrequest_timeout = soon\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        path.display().to_string().as_str(),
+        "[api]",
+        "request_timeout",
+        "soon",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected:?} missing from {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_nothing_reads_are_ignored_with_a_warning() {
+    let service = common::start(&config(
+        "http://127.0.0.1:9",
+        "auth_strategy = noauth\nlisten_prot = 6000\n",
+        "[pxe_filter]\ndriver = noop\n",
+    ));
+    let answer = reqwest::get(format!("{}/v1", service.url)).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let log = service.log();
+    for (section, option) in [("DEFAULT", "listen_prot"), ("pxe_filter", "driver")] {
+        let expected = format!("[{section}] {option} is not used by this service; ignored");
+        assert!(
+            log.iter()
+                .any(|line| line.contains(&expected) && line.contains("WARN")),
+            "{expected:?} missing from {log:#?}"
+        );
+    }
+    assert!(
+        !log.iter()
+            .any(|line| line.contains("introspection_delay is not")),
+        "a known option is not reported: {log:#?}"
+    );
+}
