@@ -2,8 +2,8 @@
 //! process, configured by upstream's `inspector.conf`.
 
 mod auth;
+mod listen;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let protection = ApiProtectionOptions::from_sources(&sources)?;
     init_logging(defaults.debug, protection.use_json);
     let auth = auth::from_config(&defaults, &sources)?;
+    let endpoint = listen::Endpoint::from_options(&defaults)?;
     let database = DatabaseOptions::from_sources(&sources)?;
     let processing = ProcessingOptions::from_sources(&sources)?;
     let conductor_options = ConductorOptions::from_sources(&sources)?;
@@ -126,23 +127,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let app =
         inspector_api::router(AppState::new(conductor.clone(), api, auth).with_limits(limits));
 
-    let host = defaults.listen_address.trim_matches(['[', ']']);
-    let address: SocketAddr = format!(
-        "{}:{}",
-        if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_owned()
-        },
-        defaults.listen_port
-    )
-    .parse()
-    .with_context(|| format!("invalid listen address {host}"))?;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let periodic = {
         let conductor = conductor.clone();
@@ -155,9 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await;
         })
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    listen::serve(endpoint, app, shutdown_signal()).await?;
     let _ = stop.send(true);
     tracing::info!("stopping: finishing background work");
     conductor.wait_idle().await;

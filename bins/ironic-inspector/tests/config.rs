@@ -5,26 +5,13 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::config;
 
 #[test]
 fn a_value_of_the_wrong_type_stops_the_service_naming_file_section_and_option() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inspector.conf");
-    std::fs::write(
-        &path,
-        "[DEFAULT]\nauth_strategy = noauth\n[api]\nrequest_timeout = soon\n",
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
-        .arg("--config-file")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, path, stderr) =
+        common::run_to_exit("[DEFAULT]\nauth_strategy = noauth\n[api]\nrequest_timeout = soon\n");
+    assert_eq!(code, Some(1));
     for expected in [
         path.display().to_string().as_str(),
         "[api]",

@@ -310,4 +310,21 @@ async fn continue_is_rate_limited_per_client() {
     }
     assert_eq!(statuses, [400, 400, 429]);
     assert_eq!(retry_after.as_deref(), Some("1"));
+
+    // Another client address has its own allowance.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let answer = other
+        .post(format!("{}/v1/continue", service.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        400,
+        "127.0.0.2 is not limited by 127.0.0.1's requests"
+    );
 }

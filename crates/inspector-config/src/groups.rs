@@ -91,6 +91,16 @@ pub struct DefaultOptions {
     pub http_basic_auth_user_file: String,
     /// `[healthcheck] enabled`: serve `/healthcheck`; default false.
     pub healthcheck: bool,
+    /// Listen on this UNIX socket instead of TCP; unset by default.
+    pub listen_unix_socket: Option<String>,
+    /// File mode of that socket (octal, e.g. `0660`); unset by default.
+    pub listen_unix_socket_mode: Option<u32>,
+    /// Serve the API over TLS with `[ssl] cert_file` / `key_file`; default false.
+    pub use_ssl: bool,
+    /// `[ssl] cert_file`: the server certificate chain (PEM).
+    pub ssl_cert_file: Option<String>,
+    /// `[ssl] key_file`: its private key (PEM).
+    pub ssl_key_file: Option<String>,
 }
 
 impl DefaultOptions {
@@ -112,6 +122,7 @@ impl DefaultOptions {
     /// Reads `[DEFAULT]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         let section = sources.section("DEFAULT", Self::DEFAULTS);
+        let ssl = sources.section("ssl", &[]);
         let number = |name: &str| -> Result<i64> {
             Ok(section
                 .integer(name)?
@@ -132,6 +143,21 @@ impl DefaultOptions {
                 .section("healthcheck", &[])
                 .boolean("enabled")?
                 .unwrap_or(false),
+            listen_unix_socket: section
+                .string("listen_unix_socket")?
+                .filter(|path| !path.is_empty()),
+            listen_unix_socket_mode: section.typed(
+                "listen_unix_socket_mode",
+                "an octal file mode",
+                |text| {
+                    u32::from_str_radix(text.trim().trim_start_matches("0o"), 8)
+                        .ok()
+                        .filter(|mode| *mode <= 0o7777)
+                },
+            )?,
+            use_ssl: section.boolean("use_ssl")?.unwrap_or(false),
+            ssl_cert_file: ssl.string("cert_file")?.filter(|p| !p.is_empty()),
+            ssl_key_file: ssl.string("key_file")?.filter(|p| !p.is_empty()),
         })
     }
 }
@@ -155,6 +181,44 @@ mod tests {
         let defaults = DefaultOptions::from_sources(&ConfigSources::default()).unwrap();
         assert_eq!(defaults.timeout, 3600);
         assert_eq!(defaults.api_max_limit, 1000);
+    }
+
+    #[test]
+    fn listening_options_are_read() {
+        let sources = ConfigSources::from_text(
+            "[DEFAULT]\nlisten_unix_socket = /run/inspector.sock\nlisten_unix_socket_mode = 0660\nuse_ssl = yes\n\
+             [ssl]\ncert_file = /etc/c.pem\nkey_file = /etc/k.pem\n",
+            Path::new("inspector.conf"),
+        )
+        .unwrap();
+        let options = DefaultOptions::from_sources(&sources).unwrap();
+        assert_eq!(
+            options.listen_unix_socket.as_deref(),
+            Some("/run/inspector.sock")
+        );
+        assert_eq!(options.listen_unix_socket_mode, Some(0o660));
+        assert!(options.use_ssl);
+        assert_eq!(options.ssl_cert_file.as_deref(), Some("/etc/c.pem"));
+        assert_eq!(options.ssl_key_file.as_deref(), Some("/etc/k.pem"));
+        let bad = ConfigSources::from_text(
+            "[DEFAULT]\nlisten_unix_socket_mode = 0999\n",
+            Path::new("inspector.conf"),
+        )
+        .unwrap();
+        let error = DefaultOptions::from_sources(&bad).unwrap_err().to_string();
+        assert!(
+            error.contains("listen_unix_socket_mode") && error.contains("octal"),
+            "{error}"
+        );
+        let defaults = DefaultOptions::from_sources(&ConfigSources::default()).unwrap();
+        assert_eq!(
+            (
+                defaults.listen_unix_socket,
+                defaults.listen_unix_socket_mode,
+                defaults.use_ssl
+            ),
+            (None, None, false)
+        );
     }
 
     #[test]

@@ -186,7 +186,9 @@ impl<'a> Lookup<'a> {
             .collect()
     }
 
-    fn typed<T>(
+    /// An option parsed by `parse`; a value it refuses is an error naming
+    /// `expected`, the file, the section and the option.
+    pub fn typed<T>(
         &self,
         option: &str,
         expected: &str,

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// A running service; killed when dropped.
 pub(crate) struct Service {
     child: Child,
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://...` with TLS, `unix:<path>` on a UNIX socket).
     pub(crate) url: String,
     log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
@@ -60,7 +60,7 @@ pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Servi
     let lines = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
+            if let Some(at) = line.find("listening on ") {
                 let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
             }
             lines.lock().unwrap().push(line);
@@ -87,4 +87,21 @@ pub(crate) fn config(ironic_url: &str, extra_default: &str, extra_sections: &str
          [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
          [processing]\nstore_data = database\n[healthcheck]\nenabled = true\n{extra_sections}"
     )
+}
+
+/// Runs the service with `config` (written to `inspector.conf` in a fresh
+/// directory, also its working directory) expecting it to stop by itself;
+/// returns its exit code, the path of the file and what it wrote on stderr.
+pub(crate) fn run_to_exit(config: &str) -> (Option<i32>, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inspector.conf");
+    std::fs::write(&path, config).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+        .arg("--config-file")
+        .arg(&path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), path, stderr)
 }
