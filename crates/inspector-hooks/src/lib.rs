@@ -14,13 +14,12 @@ mod data;
 mod error;
 mod hooks;
 mod node;
-mod pyrepr;
 mod set;
 
 pub use data::{IntrospectionData, bmc_addresses, inventory, pxe_mac, valid_macs};
 pub use error::{HookError, HookFailure};
+pub use inspector_types::{python_repr, python_str};
 pub use node::{
     CreatePort, NodeChanges, NodeView, PortView, capabilities_to_string, parse_capabilities,
 };
-pub use pyrepr::{python_repr, python_str};
 pub use set::{HookSet, ProcessingHook};

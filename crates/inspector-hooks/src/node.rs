@@ -5,7 +5,7 @@ use inspector_types::NodeUuid;
 use serde_json::{Map, Value, json};
 
 use crate::error::HookError;
-use crate::pyrepr::python_str;
+use inspector_types::python_str;
 
 /// One port of the node as hooks see it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,33 +1,9 @@
 //! Python literal syntax for values embedded in upstream's messages
-//! (`['aa:bb']`, `{'mac': [...]}`, `str(datetime)`).
+//! (`['aa:bb']`, `{'mac': [...]}`, `str(datetime)`), on the shared
+//! `inspector_types::python_quote`.
 
 use chrono::{NaiveDateTime, Timelike};
-
-/// `repr()` of a Python `str`.
-pub(crate) fn string(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+use inspector_types::python_quote as string;
 
 /// `repr()` of a Python list of strings.
 pub(crate) fn list<S: AsRef<str>>(items: &[S]) -> String {

@@ -2,11 +2,14 @@
 //!
 //! This crate owns the names that cross crate boundaries: the node identifier
 //! ([`NodeUuid`]), the introspection [`State`]s and [`Event`]s with their exact
-//! wire spellings. It performs no I/O and must not know about databases, HTTP
+//! wire spellings, and the Python literal syntax (`repr()` / `str()`) that
+//! upstream's messages and stored values are written in. It performs no I/O and must not know about databases, HTTP
 //! or Ironic.
 
 mod node_uuid;
+mod pyrepr;
 mod state;
 
 pub use node_uuid::{InvalidUuid, NodeUuid};
+pub use pyrepr::{python_quote, python_repr, python_str};
 pub use state::{Event, State, UnknownName};

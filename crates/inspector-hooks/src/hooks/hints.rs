@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::pyrepr::python_str;
+use inspector_types::python_str;
 
 const GIB: f64 = 1_073_741_824.0;
 

@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use crate::data::IntrospectionData;
 use crate::error::HookError;
-use crate::pyrepr::python_str;
 use crate::set::ProcessingHook;
+use inspector_types::python_str;
 
 /// The `ramdisk_error` hook.
 #[derive(Debug)]

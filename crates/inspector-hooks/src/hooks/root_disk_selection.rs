@@ -9,8 +9,8 @@ use super::ramdisk_error::truthy;
 use crate::data::{IntrospectionData, inventory};
 use crate::error::HookError;
 use crate::node::NodeView;
-use crate::pyrepr::python_repr;
 use crate::set::ProcessingHook;
+use inspector_types::python_repr;
 
 const GIB: i64 = 1_073_741_824;
 

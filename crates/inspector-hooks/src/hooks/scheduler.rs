@@ -8,8 +8,8 @@ use super::ramdisk_error::truthy;
 use crate::data::{IntrospectionData, inventory};
 use crate::error::HookError;
 use crate::node::NodeView;
-use crate::pyrepr::python_str;
 use crate::set::ProcessingHook;
+use inspector_types::python_str;
 
 /// The `scheduler` hook.
 #[derive(Debug)]

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use crate::data::{IntrospectionData, bmc_addresses, inventory, is_valid_mac, pxe_mac};
 use crate::error::HookError;
 use crate::node::{CreatePort, NodeView};
-use crate::pyrepr::python_repr;
 use crate::set::ProcessingHook;
+use inspector_types::python_repr;
 
 /// The `validate_interfaces` hook.
 #[derive(Debug)]

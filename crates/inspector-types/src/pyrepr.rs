@@ -6,7 +6,7 @@ use serde_json::Value;
 /// Python's `repr()` of a JSON value (`'a'`, `None`, `True`, `['a', 1]`, `{'k': 1.5}`).
 pub fn python_repr(value: &Value) -> String {
     match value {
-        Value::String(text) => quote(text),
+        Value::String(text) => python_quote(text),
         other => render(other, python_repr),
     }
 }
@@ -38,7 +38,7 @@ fn render(value: &Value, inner: fn(&Value) -> String) -> String {
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()
-                .map(|(k, v)| format!("{}: {}", quote(k), inner(v)))
+                .map(|(k, v)| format!("{}: {}", python_quote(k), inner(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -76,7 +76,8 @@ fn float(value: f64) -> String {
     }
 }
 
-fn quote(text: &str) -> String {
+/// Python's `repr()` of a `str` (`'a'`, `"it's"`).
+pub fn python_quote(text: &str) -> String {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
