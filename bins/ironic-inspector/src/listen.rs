@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request};
 use axum::serve::{IncomingStream, Listener};
 use inspector_config::DefaultOptions;
 use tokio::net::{TcpListener, TcpStream, UnixListener};
@@ -20,6 +20,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::server::TlsStream;
+use tower::ServiceExt;
 
 /// TLS handshakes that do not finish in this time are dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -72,7 +73,10 @@ pub(crate) async fn serve(
         // The client address reaches the handlers as `ConnectInfo`, as on plain TCP.
         let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TlsListener>| {
             let peer = *incoming.remote_addr();
-            let app = app.clone().layer(axum::Extension(ConnectInfo(peer)));
+            let app = app.clone().map_request(move |mut request: Request| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
             std::future::ready(Ok::<_, std::convert::Infallible>(app))
         });
         axum::serve(TlsListener::new(tcp, acceptor), per_connection)

@@ -157,10 +157,7 @@ async fn keystone(tokens: &KeystoneTokens, request: Request, next: Next) -> Resp
         None => None,
     };
     match identity {
-        None => unauthenticated(
-            HeaderValue::from_str(tokens.challenge())
-                .unwrap_or_else(|_| HeaderValue::from_static("Keystone")),
-        ),
+        None => unauthenticated(tokens.challenge().clone()),
         Some(identity) if identity.allows(rule) => next.run(request).await,
         Some(identity) => {
             tracing::info!(roles = ?identity.roles, ?rule, "denied by policy");

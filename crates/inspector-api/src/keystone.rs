@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::Method;
+use axum::http::{HeaderValue, Method};
 use osauth::client::AuthenticatedClient;
 use serde_json::Value;
 
@@ -91,7 +91,7 @@ pub struct KeystoneTokens {
     factory: ServiceClientFactory,
     client: tokio::sync::OnceCell<AuthenticatedClient>,
     validate_url: reqwest::Url,
-    challenge: String,
+    challenge: HeaderValue,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Option<Identity>)>>,
 }
@@ -128,14 +128,15 @@ impl KeystoneTokens {
             factory,
             client: tokio::sync::OnceCell::new(),
             validate_url,
-            challenge: format!("Keystone uri=\"{uri}\""),
+            challenge: HeaderValue::from_str(&format!("Keystone uri=\"{uri}\""))
+                .map_err(|e| format!("[keystone_authtoken] www_authenticate_uri {uri:?}: {e}"))?,
             ttl,
             cache: Mutex::new(HashMap::new()),
         })
     }
 
     /// The `WWW-Authenticate` value of a 401.
-    pub fn challenge(&self) -> &str {
+    pub fn challenge(&self) -> &HeaderValue {
         &self.challenge
     }
 

@@ -1,7 +1,7 @@
 //! The set of files given with `--config-file` / `--config-dir`, and typed
 //! look-ups across them with oslo.config's precedence and interpolation.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -77,26 +77,27 @@ impl ConfigSources {
     /// every group was read): upstream ignores them, the service warns.
     pub fn unknown_options(&self) -> Vec<UnknownOption> {
         let consulted = self.consulted.lock().expect("consulted options lock");
-        let mut unknown: Vec<UnknownOption> = Vec::new();
+        // Later files win, as for values: the place reported is the last setting.
+        let mut unknown = BTreeMap::new();
         for file in &self.files {
             for (section, options) in &file.sections {
                 for (option, values) in options {
-                    if consulted.contains(&(section.clone(), option.clone())) {
-                        continue;
+                    let key = (section.clone(), option.clone());
+                    if let (false, Some(raw)) = (consulted.contains(&key), values.last()) {
+                        unknown.insert(key, raw);
                     }
-                    let Some(raw) = values.last() else { continue };
-                    unknown.retain(|u| !(u.section == *section && u.option == *option));
-                    unknown.push(UnknownOption {
-                        section: section.clone(),
-                        option: option.clone(),
-                        path: raw.path.clone(),
-                        line: raw.line,
-                    });
                 }
             }
         }
-        unknown.sort_by(|a, b| (&a.section, &a.option).cmp(&(&b.section, &b.option)));
         unknown
+            .into_iter()
+            .map(|((section, option), raw)| UnknownOption {
+                section,
+                option,
+                path: raw.path.clone(),
+                line: raw.line,
+            })
+            .collect()
     }
 
     /// The value that wins for `section.option`: the last one of the last file setting it.

@@ -548,8 +548,7 @@ async fn issue_token(
         _ => false,
     };
     if !accepted {
-        let error = json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}});
-        return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
+        return keystone_unauthorized();
     }
     let token = format!("gAAAA{}", Uuid::new_v4().simple());
     shared
@@ -579,18 +578,27 @@ async fn issue_token(
     response
 }
 
+/// Keystone's 401 body.
+fn keystone_unauthorized() -> Response {
+    let error = json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}});
+    (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response()
+}
+
 /// Keystone's `GET /v3/auth/tokens`: validates `X-Subject-Token` for a caller
 /// holding a valid `X-Auth-Token`; 404 for an unknown subject token.
 async fn validate_token(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    let tokens = shared.tokens.lock().expect("token lock").clone();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if !header("x-auth-token").is_some_and(|caller| tokens.contains_key(caller)) {
-        let error = json!({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}});
-        return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
+    let (caller_known, subject) = {
+        let tokens = shared.tokens.lock().expect("token lock");
+        (
+            header("x-auth-token").is_some_and(|caller| tokens.contains_key(caller)),
+            header("x-subject-token").and_then(|t| Some((t, tokens.get(t)?.clone()))),
+        )
+    };
+    if !caller_known {
+        return keystone_unauthorized();
     }
-    let Some((subject, roles)) =
-        header("x-subject-token").and_then(|t| tokens.get(t).map(|roles| (t, roles)))
-    else {
+    let Some((subject, roles)) = subject else {
         let error = json!({"error": {"code": 404, "message": "Could not find token.", "title": "Not Found"}});
         return (StatusCode::NOT_FOUND, axum::Json(error)).into_response();
     };
