@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use inspector_ironic::{ErrorKind, Ironic, NewNode, NodeQuery};
 use inspector_node_cache::{IronicError as LookupError, IronicNodes};
-use inspector_types::NodeUuid;
+use inspector_types::{NodeUuid, python_repr};
+use serde_json::json;
 
 use crate::bmc;
 
@@ -29,6 +30,24 @@ fn convert(error: inspector_ironic::IronicError) -> LookupError {
         ErrorKind::BadRequest => LookupError::BadRequest(error.message().to_owned()),
         _ => LookupError::Other(error.message().to_owned()),
     }
+}
+
+/// The node `found` for `values`, none, or upstream's error naming both lists
+/// when they lead to several nodes.
+fn at_most_one(
+    mut found: Vec<NodeUuid>,
+    what: &str,
+    values: &[String],
+) -> Result<Option<NodeUuid>, LookupError> {
+    if found.len() > 1 {
+        let nodes: Vec<String> = found.iter().map(NodeUuid::to_string).collect();
+        return Err(LookupError::BadRequest(format!(
+            "{what} {} correspond to more than one node: {}",
+            python_repr(&json!(values)),
+            python_repr(&json!(nodes))
+        )));
+    }
+    Ok(found.pop())
 }
 
 #[async_trait]
@@ -55,16 +74,7 @@ impl IronicNodes for IronicLookup {
                 found.push(node);
             }
         }
-        if found.len() > 1 {
-            let list: Vec<String> = found.iter().map(|u| format!("'{u}'")).collect();
-            let macs: Vec<String> = macs.iter().map(|m| format!("'{m}'")).collect();
-            return Err(LookupError::BadRequest(format!(
-                "MAC addresses [{}] correspond to more than one node: [{}]",
-                macs.join(", "),
-                list.join(", ")
-            )));
-        }
-        Ok(found.pop())
+        at_most_one(found, "MAC addresses", macs)
     }
 
     async fn node_by_bmc_addresses(
@@ -82,16 +92,7 @@ impl IronicNodes for IronicLookup {
                 found.push(node.uuid);
             }
         }
-        if found.len() > 1 {
-            let list: Vec<String> = found.iter().map(|u| format!("'{u}'")).collect();
-            let addresses: Vec<String> = addresses.iter().map(|a| format!("'{a}'")).collect();
-            return Err(LookupError::BadRequest(format!(
-                "BMC addresses [{}] correspond to more than one node: [{}]",
-                addresses.join(", "),
-                list.join(", ")
-            )));
-        }
-        Ok(found.pop())
+        at_most_one(found, "BMC addresses", addresses)
     }
 
     async fn provision_state(&self, uuid: NodeUuid) -> Result<Option<String>, LookupError> {
@@ -116,5 +117,33 @@ impl IronicNodes for IronicLookup {
             .await
             .map(|n| n.uuid)
             .map_err(convert)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_nodes_for_the_same_attributes_is_upstreams_error() {
+        let a = NodeUuid::parse("0b4a3a8e-8c9e-4b8e-9d5e-4c3a5e2f1a01").unwrap();
+        let b = NodeUuid::parse("0b4a3a8e-8c9e-4b8e-9d5e-4c3a5e2f1a02").unwrap();
+        let macs = [
+            "11:22:33:44:55:66".to_owned(),
+            "66:55:44:33:22:11".to_owned(),
+        ];
+        match at_most_one(vec![a, b], "MAC addresses", &macs) {
+            Err(LookupError::BadRequest(message)) => assert_eq!(
+                message,
+                "MAC addresses ['11:22:33:44:55:66', '66:55:44:33:22:11'] correspond to more than \
+                 one node: ['0b4a3a8e-8c9e-4b8e-9d5e-4c3a5e2f1a01', '0b4a3a8e-8c9e-4b8e-9d5e-4c3a5e2f1a02']"
+            ),
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+        assert_eq!(
+            at_most_one(vec![a], "BMC addresses", &["10.0.0.1".to_owned()]).unwrap(),
+            Some(a)
+        );
+        assert_eq!(at_most_one(vec![], "BMC addresses", &[]).unwrap(), None);
     }
 }
