@@ -44,6 +44,62 @@ async fn the_official_python_client() {
     let dir = tempfile::tempdir().unwrap();
     let uuid = node.to_string();
 
+    // Rules imported first act on the node when its data arrives.
+    let rules_file = dir.path().join("rules.json");
+    std::fs::write(
+        &rules_file,
+        serde_json::to_string(&json!([
+            {"description": "tag big memory", "scope": null,
+             "conditions": [{"op": "ge", "field": "memory_mb", "value": 1024}],
+             "actions": [{"action": "add-trait", "name": "CUSTOM_BIGMEM"},
+                         {"action": "set-attribute", "path": "/extra/vendor",
+                          "value": "{data[inventory][system_vendor][manufacturer]}"}]},
+            {"uuid": "7459bf7c-9ff9-43a8-ba9f-48542ecda66c", "description": "never",
+             "conditions": [{"op": "lt", "field": "memory_mb", "value": 1}],
+             "actions": [{"action": "fail", "message": "too small"}]}
+        ]))
+        .unwrap(),
+    )
+    .unwrap();
+    let (ok, out, err) = openstack(
+        &cli,
+        &url,
+        &[
+            "baremetal",
+            "introspection",
+            "rule",
+            "import",
+            rules_file.to_str().unwrap(),
+            "-f",
+            "json",
+        ],
+    );
+    assert!(ok, "rule import: {err}");
+    let imported: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(imported.as_array().map(Vec::len), Some(2), "{imported}");
+    assert_eq!(imported[0]["Description"], "tag big memory", "{imported}");
+    assert_eq!(imported[1]["UUID"], "7459bf7c-9ff9-43a8-ba9f-48542ecda66c");
+    let (ok, out, err) = openstack(
+        &cli,
+        &url,
+        &[
+            "baremetal",
+            "introspection",
+            "rule",
+            "show",
+            "7459bf7c-9ff9-43a8-ba9f-48542ecda66c",
+            "-f",
+            "json",
+        ],
+    );
+    assert!(ok, "rule show: {err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        shown["conditions"],
+        json!([{"op": "lt", "field": "memory_mb", "value": 1, "multiple": "any", "invert": false}]),
+        "{shown}"
+    );
+
     let (ok, _, err) = openstack(
         &cli,
         &url,
@@ -126,13 +182,49 @@ async fn the_official_python_client() {
 
     let (ok, _, err) = openstack(&cli, &url, &["baremetal", "introspection", "abort", &uuid]);
     assert!(ok, "abort: {err}");
-    let (ok, out, err) = openstack(
-        &cli,
-        &url,
-        &["baremetal", "introspection", "rule", "list", "-f", "json"],
+    {
+        let state = fake.state();
+        let changed = state.node(&uuid).unwrap();
+        assert_eq!(changed["traits"], json!(["CUSTOM_BIGMEM"]), "{changed}");
+        assert!(changed["extra"]["vendor"].is_string(), "{changed}");
+    }
+    let rule_list = || {
+        let (ok, out, err) = openstack(
+            &cli,
+            &url,
+            &["baremetal", "introspection", "rule", "list", "-f", "json"],
+        );
+        assert!(ok, "rule list: {err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    assert_eq!(rule_list().as_array().map(Vec::len), Some(2));
+    let delete_rule = || {
+        openstack(
+            &cli,
+            &url,
+            &[
+                "baremetal",
+                "introspection",
+                "rule",
+                "delete",
+                "7459bf7c-9ff9-43a8-ba9f-48542ecda66c",
+            ],
+        )
+    };
+    let (ok, _, err) = delete_rule();
+    assert!(ok, "rule delete: {err}");
+    let remaining = rule_list();
+    assert_eq!(remaining[0]["Description"], "tag big memory", "{remaining}");
+    assert_eq!(remaining.as_array().map(Vec::len), Some(1));
+    let (ok, _, err) = delete_rule();
+    assert!(!ok);
+    assert!(
+        err.contains("Rule 7459bf7c-9ff9-43a8-ba9f-48542ecda66c was not found"),
+        "{err}"
     );
-    assert!(ok, "rule list: {err}");
-    assert_eq!(out.trim(), "[]");
+    let (ok, _, err) = openstack(&cli, &url, &["baremetal", "introspection", "rule", "purge"]);
+    assert!(ok, "rule purge: {err}");
+    assert_eq!(rule_list(), json!([]));
     let (ok, _, err) = openstack(
         &cli,
         &url,

@@ -121,7 +121,10 @@ pub fn router(state: AppState) -> Router {
                 .post(rules::create)
                 .delete(rules::delete_all),
         )
-        .route("/v1/rules/{uuid}", get(rules::one).delete(rules::one))
+        .route(
+            "/v1/rules/{uuid}",
+            get(rules::get_one).delete(rules::delete_one),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count,

@@ -29,13 +29,32 @@ pub(crate) fn root(headers: &HeaderMap) -> String {
     }
     let default_port = if scheme == "https" { "443" } else { "80" };
     let port = port.filter(|p| p != default_port);
-    let prefix = last(headers, "x-forwarded-prefix")
-        .map(|p| p.trim_end_matches('/').to_owned())
-        .unwrap_or_default();
+    let prefix = script_root(headers);
     match port {
         Some(port) => format!("{scheme}://{host}:{port}{prefix}"),
         None => format!("{scheme}://{host}{prefix}"),
     }
+}
+
+/// The path prefix the service is mounted under (`X-Forwarded-Prefix`), without a trailing `/`.
+pub(crate) fn script_root(headers: &HeaderMap) -> String {
+    last(headers, "x-forwarded-prefix")
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+/// Percent-encodes a path segment (`{` → `%7B`; letters, digits and `:` stay).
+pub(crate) fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' => {
+                out.push(char::from(byte));
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 fn split_host_port(value: &str) -> (String, Option<String>) {

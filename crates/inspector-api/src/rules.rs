@@ -1,26 +1,46 @@
-//! `/v1/rules`: routes, versioning and authentication are in place; rule
-//! storage and evaluation come with the rules engine. Until then no rule
-//! exists and none can be created.
+//! `/v1/rules`: create, list, get, delete one, delete all. Rule links are
+//! relative (`<prefix>/v1/rules/<uuid>`); create answers 201 from 1.6 on.
 
-use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use inspector_rules::RuleDocument;
+use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::error::{ApiError, json};
+use crate::links::{path_segment, script_root};
+use crate::version::Requested;
 
-/// `GET /v1/rules`.
-pub(crate) async fn list() -> Response {
-    json(StatusCode::OK, &json!({"rules": []}))
+fn links(rule: &RuleDocument, headers: &HeaderMap) -> Value {
+    json!([{
+        "href": format!("{}/v1/rules/{}", script_root(headers), path_segment(&rule.uuid)),
+        "rel": "self",
+    }])
 }
 
-/// `POST /v1/rules`.
-pub(crate) async fn create() -> ApiError {
-    ApiError::bad_request("Introspection rules are not available in this release")
+fn short(rule: &RuleDocument, headers: &HeaderMap) -> Value {
+    json!({
+        "description": rule.description,
+        "links": links(rule, headers),
+        "scope": rule.scope,
+        "uuid": rule.uuid,
+    })
 }
 
-/// `DELETE /v1/rules`.
-pub(crate) async fn delete_all() -> Response {
+fn full(rule: &RuleDocument, headers: &HeaderMap) -> Value {
+    json!({
+        "actions": rule.actions.iter().map(|a| a.to_json()).collect::<Vec<_>>(),
+        "conditions": rule.conditions.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        "description": rule.description,
+        "links": links(rule, headers),
+        "scope": rule.scope,
+        "uuid": rule.uuid,
+    })
+}
+
+fn no_content() -> Response {
     (
         StatusCode::NO_CONTENT,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -28,7 +48,57 @@ pub(crate) async fn delete_all() -> Response {
         .into_response()
 }
 
-/// `GET /v1/rules/<uuid>` and `DELETE /v1/rules/<uuid>`.
-pub(crate) async fn one(Path(uuid): Path<String>) -> ApiError {
-    ApiError::not_found(format!("Rule {uuid} was not found"))
+/// `GET /v1/rules`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rules = state.conductor.rules().await?;
+    let rules: Vec<Value> = rules.iter().map(|rule| short(rule, &headers)).collect();
+    Ok(json(StatusCode::OK, &json!({ "rules": rules })))
+}
+
+/// `POST /v1/rules`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    requested: Option<axum::Extension<Requested>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: Value = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request(format!("Invalid rule: the body is not valid JSON: {error}"))
+    })?;
+    let rule = state.conductor.create_rule(&body).await?;
+    let version = requested.map_or(crate::MAX_VERSION, |r| (r.0).0);
+    let status = if version < (1, 6) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json(status, &full(&rule, &headers)))
+}
+
+/// `DELETE /v1/rules`.
+pub(crate) async fn delete_all(State(state): State<AppState>) -> Result<Response, ApiError> {
+    state.conductor.delete_rules().await?;
+    Ok(no_content())
+}
+
+/// `GET /v1/rules/<uuid>`.
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rule = state.conductor.rule(&uuid).await?;
+    Ok(json(StatusCode::OK, &full(&rule, &headers)))
+}
+
+/// `DELETE /v1/rules/<uuid>`.
+pub(crate) async fn delete_one(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> Result<Response, ApiError> {
+    state.conductor.delete_rule(&uuid).await?;
+    Ok(no_content())
 }

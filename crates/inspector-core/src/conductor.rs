@@ -8,13 +8,14 @@ use inspector_config::ConductorOptions;
 use inspector_hooks::{HookSet, IntrospectionData, NodeChanges, NodeView, PortView};
 use inspector_ironic::{Ironic, IronicError, NewPort, Node, Patch, PortQuery};
 use inspector_node_cache::NodeCache;
+use inspector_rules::RuleStore;
 use inspector_types::NodeUuid;
 
 use crate::error::{CoreError, Result, ironic_exception_class};
 use crate::jobs::Jobs;
 use crate::lookup::IronicLookup;
 use crate::periodic::{AlwaysLeader, PeriodicLease};
-use crate::seams::{PxeFilter, RulesEngine};
+use crate::seams::PxeFilter;
 use crate::storage::DataStore;
 
 /// Provision states introspection accepts (plus `active`/`rescue` with
@@ -38,8 +39,8 @@ pub struct ConductorParts {
     pub hooks: HookSet,
     /// The PXE filter.
     pub pxe_filter: Arc<dyn PxeFilter>,
-    /// Introspection rules.
-    pub rules: Arc<dyn RulesEngine>,
+    /// Where introspection rules are stored (the node cache by default).
+    pub rules: Arc<dyn RuleStore>,
     /// Where introspection data is stored.
     pub store: DataStore,
     /// Options.
@@ -51,7 +52,8 @@ pub struct ConductorParts {
 }
 
 impl ConductorParts {
-    /// Parts with the no-op PXE filter and rules, in-process leadership and upstream's retry pause.
+    /// Parts with the no-op PXE filter, rules in the node cache's database,
+    /// in-process leadership and upstream's retry pause.
     pub fn new(
         cache: NodeCache,
         ironic: Arc<dyn Ironic>,
@@ -59,11 +61,11 @@ impl ConductorParts {
         options: ConductorOptions,
     ) -> Self {
         Self {
+            rules: Arc::new(cache.clone()),
             cache,
             ironic,
             hooks,
             pxe_filter: Arc::new(crate::seams::NoPxeFilter),
-            rules: Arc::new(crate::seams::NoRules),
             store: DataStore::None,
             options,
             lease: Arc::new(AlwaysLeader),
@@ -86,6 +88,8 @@ pub(crate) struct Inner {
     /// Time of the last managed reboot (the introspection delay, §3.4).
     pub(crate) last_boot: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) metrics: crate::metrics::EngineMetrics,
+    /// The rules last compiled, reused while the stored rules are unchanged.
+    pub(crate) compiled_rules: std::sync::Mutex<Option<Arc<inspector_rules::RuleSet>>>,
 }
 
 impl Conductor {
@@ -103,6 +107,7 @@ impl Conductor {
                 jobs,
                 last_boot: tokio::sync::Mutex::new(None),
                 metrics: crate::metrics::EngineMetrics::default(),
+                compiled_rules: std::sync::Mutex::new(None),
             }),
         }
     }

@@ -144,7 +144,7 @@ impl Conductor {
                 .await
                 .map_err(|e| CoreError::bad_request(e.to_string()))?;
             self.parts().pxe_filter.sync().await?;
-            self.parts().rules.apply(record.uuid, &data).await
+            self.apply_rules(record.uuid, &data).await
         };
         if let Err(error) = body.await {
             let uuid = record.uuid;

@@ -72,7 +72,7 @@ impl Conductor {
                 .save(record.uuid, true, &data)
                 .await
                 .map_err(|e| CoreError::bad_request(e.to_string()))?;
-            self.parts().rules.apply(record.uuid, &data).await
+            self.apply_rules(record.uuid, &data).await
         };
         match body.await {
             Ok(()) => self.finish(record, false).await,

@@ -1,9 +1,7 @@
-//! The engine's seams to the PXE filter and to introspection rules, with the
-//! no-op implementations used until those crates exist.
+//! The engine's seam to the PXE filter, with the no-op implementation used
+//! until the filter crate exists.
 
 use async_trait::async_trait;
-use inspector_hooks::IntrospectionData;
-use inspector_types::NodeUuid;
 
 use crate::error::Result;
 
@@ -21,24 +19,6 @@ pub struct NoPxeFilter;
 #[async_trait]
 impl PxeFilter for NoPxeFilter {
     async fn sync(&self) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Evaluates introspection rules on processed data and applies their actions.
-#[async_trait]
-pub trait RulesEngine: Send + Sync + std::fmt::Debug {
-    /// Applies the rules to the node; a failing action fails processing.
-    async fn apply(&self, node: NodeUuid, data: &IntrospectionData) -> Result<()>;
-}
-
-/// No rules.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoRules;
-
-#[async_trait]
-impl RulesEngine for NoRules {
-    async fn apply(&self, _node: NodeUuid, _data: &IntrospectionData) -> Result<()> {
         Ok(())
     }
 }

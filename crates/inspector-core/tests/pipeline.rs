@@ -717,3 +717,42 @@ async fn periodic_tasks_run_every_clean_up_period() {
         (State::Error, Some("Introspection timeout".into()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_run_after_processing_and_again_on_reapply() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:60", "10.1.0.60");
+    env.conductor
+        .create_rule(&json!({"conditions": [{"op": "eq", "field": "inventory.cpu.count", "value": 4}],
+                              "actions": [{"action": "extend-attribute", "path": "/extra/seen", "value": "{data[inventory][cpu][count]}"}]}))
+        .await
+        .unwrap();
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.conductor
+        .process(payload("52:54:00:00:00:60", "10.1.0.60"))
+        .await
+        .unwrap();
+    env.conductor.wait_idle().await;
+    let node = || env.fake.state().node(&uuid.to_string()).unwrap().clone();
+    assert_eq!(node()["extra"]["seen"], json!(["4"]));
+
+    // Reapply runs the rules again on the stored data.
+    env.conductor.reapply(uuid, None).await.unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(node()["extra"]["seen"], json!(["4", "4"]));
+
+    // A rule failing on reapply ends the record in error with its message.
+    env.conductor
+        .create_rule(&json!({"actions": [{"action": "fail", "message": "refused by policy"}]}))
+        .await
+        .unwrap();
+    env.conductor.reapply(uuid, None).await.unwrap();
+    env.conductor.wait_idle().await;
+    assert_eq!(
+        state(&env, uuid).await,
+        (State::Error, Some("refused by policy".to_owned()))
+    );
+}

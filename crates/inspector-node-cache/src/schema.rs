@@ -52,5 +52,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Introspection rules.
+    rules (uuid) {
+        uuid -> Text,
+        created_at -> Timestamp,
+        description -> Nullable<Text>,
+        disabled -> Nullable<Bool>,
+        scope -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Rule conditions; read in `id` order.
+    rule_conditions (id) {
+        id -> Integer,
+        rule -> Nullable<Text>,
+        op -> Text,
+        multiple -> Text,
+        invert -> Nullable<Bool>,
+        field -> Nullable<Text>,
+        params -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Rule actions; read in `id` order.
+    rule_actions (id) {
+        id -> Integer,
+        rule -> Nullable<Text>,
+        action -> Text,
+        params -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(attributes -> nodes (node_uuid));
 diesel::allow_tables_to_appear_in_same_query!(nodes, attributes, options, introspection_data);
+diesel::allow_tables_to_appear_in_same_query!(rules, rule_conditions, rule_actions);

@@ -11,5 +11,5 @@ mod pyrepr;
 mod state;
 
 pub use node_uuid::{InvalidUuid, NodeUuid};
-pub use pyrepr::{python_quote, python_repr, python_str};
+pub use pyrepr::{python_quote, python_repr, python_str, python_type_name};
 pub use state::{Event, State, UnknownName};

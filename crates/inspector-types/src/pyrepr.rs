@@ -11,6 +11,19 @@ pub fn python_repr(value: &Value) -> String {
     }
 }
 
+/// Python's type name of a JSON value (`NoneType`, `bool`, `int`, `float`, `str`, `list`, `dict`).
+pub fn python_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 /// Python's `str()` of a JSON value: strings bare, everything else as `repr()`.
 pub fn python_str(value: &Value) -> String {
     match value {

@@ -8,18 +8,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Python's type name of a JSON value, for `expected a JSON object, got <type>`.
-pub(crate) fn python_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
+pub(crate) use inspector_types::python_type_name as python_type;
 
 /// A request body that must be a JSON object (whatever the `Content-Type`).
 pub(crate) fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {

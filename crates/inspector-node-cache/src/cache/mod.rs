@@ -5,6 +5,7 @@ mod data;
 mod lifecycle;
 mod lookup;
 mod rows;
+mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,0 +1,742 @@
+//! Python's `str.format` for action values, with one bound name: `data`, the
+//! processed introspection data (`{data[inventory][bmc_address]}`,
+//! `{data[memory_mb]:08d}`, `{data[cpu_arch]!r}`, `{{` and `}}`).
+//!
+//! A missing key is a service error; every other failure is the exception
+//! Python would raise (an unexpected failure of processing).
+
+use std::borrow::Cow;
+
+use inspector_types::{python_quote, python_repr, python_str};
+use serde_json::{Map, Value};
+
+use crate::error::{Raised, RuleFailure};
+use crate::python::type_name;
+
+/// Renders `value` recursively: strings are templates, objects have their
+/// keys and values rendered, arrays their items; other values are kept.
+pub fn render_value(value: &Value, data: &Value) -> Result<Value, RuleFailure> {
+    Ok(match value {
+        Value::String(template) => Value::String(render(template, data)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| render_value(item, data))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut rendered = Map::new();
+            for (key, item) in map {
+                rendered.insert(render(key, data)?, render_value(item, data)?);
+            }
+            Value::Object(rendered)
+        }
+        other => other.clone(),
+    })
+}
+
+/// Why a lookup inside a replacement field failed.
+enum Lookup {
+    /// `KeyError`: reported as a service error.
+    Key(String),
+    Raised(Raised),
+}
+
+impl From<Raised> for Lookup {
+    fn from(raised: Raised) -> Self {
+        Self::Raised(raised)
+    }
+}
+
+fn value_error(message: &str) -> Raised {
+    Raised::new("ValueError", message)
+}
+
+/// Renders one template string.
+pub fn render(template: &str, data: &Value) -> Result<String, RuleFailure> {
+    render_template(template, data, 2).map_err(|lookup| match lookup {
+        Lookup::Key(key) => RuleFailure::Error(format!(
+            "Invalid formatting variable key provided in value {template}: {key}"
+        )),
+        Lookup::Raised(raised) => RuleFailure::Unexpected(raised),
+    })
+}
+
+fn render_template(template: &str, data: &Value, depth: u8) -> Result<String, Lookup> {
+    let mut out = String::with_capacity(template.len());
+    let mut chars = template.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                out.push('}');
+            }
+            '}' => return Err(value_error("Single '}' encountered in format string").into()),
+            '{' => {
+                let start = at + 1;
+                let mut nesting = 1;
+                let mut in_brackets = false;
+                let mut end = None;
+                for (at, c) in chars.by_ref() {
+                    match c {
+                        '[' => in_brackets = true,
+                        ']' => in_brackets = false,
+                        '{' if !in_brackets => nesting += 1,
+                        '}' if !in_brackets => {
+                            nesting -= 1;
+                            if nesting == 0 {
+                                end = Some(at);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(end) = end else {
+                    return Err(if start == template.len() {
+                        value_error("Single '{' encountered in format string").into()
+                    } else {
+                        value_error("expected '}' before end of string").into()
+                    });
+                };
+                out.push_str(&replacement(&template[start..end], data, depth)?);
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+/// One replacement field: `name[key].attr!conversion:spec`.
+fn replacement(field: &str, data: &Value, depth: u8) -> Result<String, Lookup> {
+    let mut in_brackets = false;
+    let split = field.char_indices().find(|&(_, c)| {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            _ => {}
+        }
+        !in_brackets && (c == '!' || c == ':')
+    });
+    let (name, rest) = match split {
+        Some((at, _)) => (&field[..at], &field[at..]),
+        None => (field, ""),
+    };
+    let (conversion, spec) = if let Some(rest) = rest.strip_prefix('!') {
+        let mut chars = rest.chars();
+        let conversion = chars
+            .next()
+            .ok_or_else(|| value_error("unmatched '{' in format spec"))?;
+        let after = chars.as_str();
+        let spec = match after.strip_prefix(':') {
+            Some(spec) => spec,
+            None if after.is_empty() => "",
+            None => return Err(value_error("expected ':' after conversion specifier").into()),
+        };
+        (Some(conversion), spec)
+    } else {
+        (None, rest.strip_prefix(':').unwrap_or(""))
+    };
+    let value = resolve(name, data)?;
+    let spec = if spec.contains('{') {
+        if depth == 0 {
+            return Err(value_error("Max string recursion exceeded").into());
+        }
+        render_template(spec, data, depth - 1)?
+    } else {
+        spec.to_owned()
+    };
+    let value = match conversion {
+        None => value,
+        Some('s') => Value::String(python_str(&value)),
+        Some('r') => Value::String(python_repr(&value)),
+        Some('a') => Value::String(ascii(&python_repr(&value))),
+        Some(other) => {
+            return Err(value_error(&format!("Unknown conversion specifier {other}")).into());
+        }
+    };
+    Ok(format_value(&value, &spec)?)
+}
+
+/// Follows `data[key][0].attr` from the bound name.
+fn resolve(name: &str, data: &Value) -> Result<Value, Lookup> {
+    let first = name.find(['.', '[']).unwrap_or(name.len());
+    let (arg, mut rest) = name.split_at(first);
+    if arg.is_empty() || arg.bytes().all(|b| b.is_ascii_digit()) {
+        let index = if arg.is_empty() { "0" } else { arg };
+        return Err(Raised::new(
+            "IndexError",
+            format!("Replacement index {index} out of range for positional args tuple"),
+        )
+        .into());
+    }
+    if arg != "data" {
+        return Err(Lookup::Key(python_quote(arg)));
+    }
+    let mut current = Cow::Borrowed(data);
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let attribute = &after[..end];
+            if attribute.is_empty() {
+                return Err(value_error("Empty attribute in format string").into());
+            }
+            return Err(Raised::new(
+                "AttributeError",
+                format!(
+                    "'{}' object has no attribute {}",
+                    type_name(&current),
+                    python_quote(attribute)
+                ),
+            )
+            .into());
+        }
+        let after = rest.strip_prefix('[').unwrap_or(rest);
+        let Some(close) = after.find(']') else {
+            return Err(value_error("Missing ']' in format string").into());
+        };
+        let key = &after[..close];
+        if key.is_empty() {
+            return Err(value_error("Empty attribute in format string").into());
+        }
+        rest = &after[close + 1..];
+        if !rest.is_empty() && !rest.starts_with(['.', '[']) {
+            return Err(
+                value_error("Only '.' or '[' may follow ']' in format field specifier").into(),
+            );
+        }
+        current = item(current, key)?;
+    }
+    Ok(current.into_owned())
+}
+
+/// `value[key]`, where an all-digit key is an integer.
+fn item<'a>(value: Cow<'a, Value>, key: &str) -> Result<Cow<'a, Value>, Lookup> {
+    match value {
+        Cow::Borrowed(value) => lookup(value, key),
+        Cow::Owned(value) => lookup(&value, key).map(|found| Cow::Owned(found.into_owned())),
+    }
+}
+
+fn lookup<'v>(value: &'v Value, key: &str) -> Result<Cow<'v, Value>, Lookup> {
+    let index: Option<usize> = if key.bytes().all(|b| b.is_ascii_digit()) {
+        Some(key.parse().unwrap_or(usize::MAX))
+    } else {
+        None
+    };
+    match (value, index) {
+        (Value::Object(map), None) => map
+            .get(key)
+            .map(Cow::Borrowed)
+            .ok_or_else(|| Lookup::Key(python_quote(key))),
+        (Value::Object(_), Some(_)) => {
+            let number = key.trim_start_matches('0');
+            Err(Lookup::Key(
+                if number.is_empty() { "0" } else { number }.to_owned(),
+            ))
+        }
+        (Value::Array(items), Some(index)) => items
+            .get(index)
+            .map(Cow::Borrowed)
+            .ok_or_else(|| Raised::new("IndexError", "list index out of range").into()),
+        (Value::Array(_), None) => Err(Raised::new(
+            "TypeError",
+            "list indices must be integers or slices, not str",
+        )
+        .into()),
+        (Value::String(text), Some(index)) => text
+            .chars()
+            .nth(index)
+            .map(|c| Cow::Owned(Value::String(c.to_string())))
+            .ok_or_else(|| Raised::new("IndexError", "string index out of range").into()),
+        (Value::String(_), None) => {
+            Err(Raised::new("TypeError", "string indices must be integers, not 'str'").into())
+        }
+        (other, _) => Err(Raised::new(
+            "TypeError",
+            format!("'{}' object is not subscriptable", type_name(other)),
+        )
+        .into()),
+    }
+}
+
+/// Python's `ascii()` applied to a `repr()` text.
+fn ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match u32::from(c) {
+            0..=0x7f => out.push(c),
+            code @ 0x80..=0xff => out.push_str(&format!("\\x{code:02x}")),
+            code @ 0x100..=0xffff => out.push_str(&format!("\\u{code:04x}")),
+            code => out.push_str(&format!("\\U{code:08x}")),
+        }
+    }
+    out
+}
+
+/// The standard format specification mini-language.
+#[derive(Debug, Default)]
+struct Spec {
+    fill: Option<char>,
+    align: Option<char>,
+    sign: Option<char>,
+    alternate: bool,
+    zero: bool,
+    width: usize,
+    grouping: Option<char>,
+    precision: Option<usize>,
+    kind: Option<char>,
+}
+
+fn parse_spec(text: &str) -> Result<Spec, Raised> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut spec = Spec::default();
+    let mut i = 0;
+    let is_align = |c: char| matches!(c, '<' | '>' | '=' | '^');
+    if chars.len() >= 2 && is_align(chars[1]) {
+        spec.fill = Some(chars[0]);
+        spec.align = Some(chars[1]);
+        i = 2;
+    } else if chars.first().copied().is_some_and(is_align) {
+        spec.align = Some(chars[0]);
+        i = 1;
+    }
+    if let Some(&c @ ('+' | '-' | ' ')) = chars.get(i) {
+        spec.sign = Some(c);
+        i += 1;
+    }
+    if chars.get(i) == Some(&'#') {
+        spec.alternate = true;
+        i += 1;
+    }
+    if chars.get(i) == Some(&'0') {
+        spec.zero = true;
+        i += 1;
+    }
+    let digits = |i: &mut usize| -> Option<usize> {
+        let start = *i;
+        while chars.get(*i).is_some_and(char::is_ascii_digit) {
+            *i += 1;
+        }
+        (start < *i).then(|| {
+            chars[start..*i]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .unwrap_or(usize::MAX)
+        })
+    };
+    spec.width = digits(&mut i).unwrap_or(0);
+    if let Some(&c @ (',' | '_')) = chars.get(i) {
+        spec.grouping = Some(c);
+        i += 1;
+    }
+    if chars.get(i) == Some(&'.') {
+        i += 1;
+        spec.precision =
+            Some(digits(&mut i).ok_or_else(|| value_error("Format specifier missing precision"))?);
+    }
+    if let Some(&c) = chars.get(i) {
+        spec.kind = Some(c);
+        i += 1;
+    }
+    if i != chars.len() {
+        return Err(value_error("Invalid format specifier"));
+    }
+    Ok(spec)
+}
+
+/// Python's `format(value, spec)`.
+fn format_value(value: &Value, spec_text: &str) -> Result<String, Raised> {
+    if spec_text.is_empty() {
+        return Ok(python_str(value));
+    }
+    let spec = parse_spec(spec_text)?;
+    match value {
+        Value::String(text) => format_str(text, &spec),
+        Value::Bool(b) => format_int(i128::from(*b), &spec),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => format_int(i128::from(i), &spec),
+            (_, Some(u), _) => format_int(i128::from(u), &spec),
+            (_, _, f) => format_float(f.unwrap_or(f64::NAN), &spec),
+        },
+        other => Err(Raised::new(
+            "TypeError",
+            format!(
+                "unsupported format string passed to {}.__format__",
+                type_name(other)
+            ),
+        )),
+    }
+}
+
+fn unknown_code(code: char, kind: &str) -> Raised {
+    value_error(&format!(
+        "Unknown format code '{code}' for object of type '{kind}'"
+    ))
+}
+
+fn format_str(text: &str, spec: &Spec) -> Result<String, Raised> {
+    if let Some(code) = spec.kind.filter(|&c| c != 's') {
+        return Err(unknown_code(code, "str"));
+    }
+    if spec.sign.is_some() {
+        return Err(value_error("Sign not allowed in string format specifier"));
+    }
+    if spec.alternate {
+        return Err(value_error(
+            "Alternate form (#) not allowed in string format specifier",
+        ));
+    }
+    if spec.align == Some('=') {
+        return Err(value_error(
+            "'=' alignment not allowed in string format specifier",
+        ));
+    }
+    let body: String = match spec.precision {
+        Some(precision) => text.chars().take(precision).collect(),
+        None => text.to_owned(),
+    };
+    let fill = spec.fill.unwrap_or(if spec.zero { '0' } else { ' ' });
+    Ok(pad("", &body, spec.width, fill, spec.align.unwrap_or('<')))
+}
+
+/// Pads `prefix` + `body` to `width` (`=` pads between them).
+fn pad(prefix: &str, body: &str, width: usize, fill: char, align: char) -> String {
+    let len = prefix.chars().count() + body.chars().count();
+    let missing = width.saturating_sub(len);
+    let fill_n = |n: usize| std::iter::repeat_n(fill, n).collect::<String>();
+    match align {
+        '<' => format!("{prefix}{body}{}", fill_n(missing)),
+        '^' => format!(
+            "{}{prefix}{body}{}",
+            fill_n(missing / 2),
+            fill_n(missing - missing / 2)
+        ),
+        '=' => format!("{prefix}{}{body}", fill_n(missing)),
+        _ => format!("{}{prefix}{body}", fill_n(missing)),
+    }
+}
+
+fn sign_text(negative: bool, sign: Option<char>) -> &'static str {
+    match (negative, sign) {
+        (true, _) => "-",
+        (false, Some('+')) => "+",
+        (false, Some(' ')) => " ",
+        _ => "",
+    }
+}
+
+fn group(digits: &str, every: usize, separator: char) -> String {
+    let (int_part, rest) =
+        digits.split_at(digits.find(['.', 'e', 'E', '%']).unwrap_or(digits.len()));
+    let mut out = String::new();
+    for (i, c) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % every == 0 {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out + rest
+}
+
+/// Aligns a formatted number: default right, `0` flag means `=` with `0`.
+fn finish_number(sign: &str, prefix: &str, digits: String, spec: &Spec) -> String {
+    let (fill, align) = match (spec.fill, spec.align, spec.zero) {
+        (fill, Some(align), _) => (fill.unwrap_or(' '), align),
+        (_, None, true) => ('0', '='),
+        (_, None, false) => (' ', '>'),
+    };
+    let head = format!("{sign}{prefix}");
+    if align == '=' && fill == '0' && spec.grouping.is_some() {
+        // Zero padding takes part in grouping, as in Python.
+        let every = if prefix.is_empty() || prefix.ends_with(['d']) {
+            3
+        } else {
+            4
+        };
+        let plain: String = digits
+            .chars()
+            .filter(|c| Some(*c) != spec.grouping)
+            .collect();
+        let mut body = plain.clone();
+        loop {
+            let grouped = group(&body, every, spec.grouping.unwrap_or(','));
+            if head.len() + grouped.chars().count() >= spec.width {
+                return format!("{head}{grouped}");
+            }
+            body.insert(0, '0');
+        }
+    }
+    pad(&head, &digits, spec.width, fill, align)
+}
+
+fn format_int(value: i128, spec: &Spec) -> Result<String, Raised> {
+    let code = spec.kind.unwrap_or('d');
+    if matches!(code, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
+        return format_float(value as f64, spec);
+    }
+    if spec.precision.is_some() {
+        return Err(value_error(
+            "Precision not allowed in integer format specifier",
+        ));
+    }
+    let magnitude = value.unsigned_abs();
+    let (digits, prefix, every) = match code {
+        'd' | 'n' => (magnitude.to_string(), "", 3),
+        'b' => (format!("{magnitude:b}"), "0b", 4),
+        'o' => (format!("{magnitude:o}"), "0o", 4),
+        'x' => (format!("{magnitude:x}"), "0x", 4),
+        'X' => (format!("{magnitude:X}"), "0X", 4),
+        'c' => {
+            let c = u32::try_from(value)
+                .ok()
+                .and_then(char::from_u32)
+                .ok_or_else(|| Raised::new("OverflowError", "%c arg not in range(0x110000)"))?;
+            return Ok(pad(
+                "",
+                &c.to_string(),
+                spec.width,
+                spec.fill.unwrap_or(' '),
+                spec.align.unwrap_or('<'),
+            ));
+        }
+        other => return Err(unknown_code(other, "int")),
+    };
+    let digits = match spec.grouping {
+        Some(separator) => group(&digits, every, separator),
+        None => digits,
+    };
+    let prefix = if spec.alternate { prefix } else { "" };
+    Ok(finish_number(
+        sign_text(value < 0, spec.sign),
+        prefix,
+        digits,
+        spec,
+    ))
+}
+
+/// `{:e}` in Python's form: `1.500000e+03`.
+fn exponent_form(value: f64, precision: usize, upper: bool) -> String {
+    let text = format!("{value:.precision$e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let e = if upper { 'E' } else { 'e' };
+    format!(
+        "{mantissa}{e}{}{:02}",
+        if exponent < 0 { '-' } else { '+' },
+        exponent.abs()
+    )
+}
+
+/// The `g` presentation: fixed or exponent form by magnitude, zeros trimmed.
+fn general_form(value: f64, precision: usize, upper: bool, keep_zeros: bool) -> String {
+    let precision = precision.max(1);
+    if value == 0.0 {
+        return if keep_zeros {
+            format!("{:.*}", precision - 1, 0.0)
+        } else {
+            "0".to_owned()
+        };
+    }
+    let exponent_text = format!("{:.*e}", precision - 1, value);
+    let exponent: i32 = exponent_text
+        .split_once('e')
+        .map_or(0, |(_, e)| e.parse().unwrap_or(0));
+    let text = if -4 <= exponent && exponent < precision as i32 {
+        let decimals = (precision as i32 - 1 - exponent).max(0) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        exponent_form(value, precision - 1, upper)
+    };
+    if keep_zeros {
+        return text;
+    }
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => text.split_at(at),
+        None => (text.as_str(), ""),
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mantissa
+    };
+    format!("{mantissa}{exponent}")
+}
+
+fn format_float(value: f64, spec: &Spec) -> Result<String, Raised> {
+    let magnitude = value.abs();
+    let upper = matches!(spec.kind, Some('E' | 'F' | 'G'));
+    let digits = if !magnitude.is_finite() {
+        let text = if magnitude.is_nan() { "nan" } else { "inf" };
+        let text = if upper {
+            text.to_uppercase()
+        } else {
+            text.to_owned()
+        };
+        if spec.kind == Some('%') {
+            format!("{text}%")
+        } else {
+            text
+        }
+    } else {
+        match spec.kind {
+            Some('f' | 'F') => format!("{magnitude:.*}", spec.precision.unwrap_or(6)),
+            Some('e' | 'E') => exponent_form(magnitude, spec.precision.unwrap_or(6), upper),
+            Some('g' | 'G' | 'n') => general_form(
+                magnitude,
+                spec.precision.unwrap_or(6),
+                upper,
+                spec.alternate,
+            ),
+            Some('%') => format!("{:.*}%", spec.precision.unwrap_or(6), magnitude * 100.0),
+            None => match spec.precision {
+                Some(precision) => {
+                    let text = general_form(magnitude, precision, false, spec.alternate);
+                    if text.contains(['.', 'e']) {
+                        text
+                    } else {
+                        format!("{text}.0")
+                    }
+                }
+                None => python_str(&Value::from(magnitude)),
+            },
+            Some(other) => return Err(unknown_code(other, "float")),
+        }
+    };
+    let digits = match spec.grouping {
+        Some(separator) if magnitude.is_finite() => group(&digits, 3, separator),
+        _ => digits,
+    };
+    let negative = value.is_sign_negative() && !value.is_nan();
+    Ok(finish_number(
+        sign_text(negative, spec.sign),
+        "",
+        digits,
+        spec,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn data() -> Value {
+        json!({"cpu_arch": "x86_64", "memory_mb": 16384, "auto_discovered": true,
+               "ratio": 0.5, "width": 8, "nested": {"a": 1}, "empty": null, "big": 1234567,
+               "inventory": {"bmc_address": "192.0.2.200",
+                             "interfaces": [{"name": "eth0"}, {"name": "eth1"}]}})
+    }
+
+    #[rstest]
+    #[case::key_path("{data[inventory][bmc_address]}", "192.0.2.200")]
+    #[case::list_index("{data[inventory][interfaces][1][name]}", "eth1")]
+    #[case::braces("literal {{braces}}", "literal {braces}")]
+    #[case::zero_padded("{data[memory_mb]:08d}", "00016384")]
+    #[case::boolean("{data[auto_discovered]}", "True")]
+    #[case::dict("{data[nested]}", "{'a': 1}")]
+    #[case::null("{data[empty]}", "None")]
+    #[case::repr("{data[cpu_arch]!r}", "'x86_64'")]
+    #[case::str_conversion("{data[memory_mb]!s:>7}", "  16384")]
+    #[case::ascii("{data[inventory][bmc_address]!a}", "'192.0.2.200'")]
+    #[case::centred("{data[cpu_arch]:*^10}", "**x86_64**")]
+    #[case::truncated("{data[cpu_arch]:.3}", "x86")]
+    #[case::hex("{data[memory_mb]:#x}", "0x4000")]
+    #[case::grouped("{data[big]:,}", "1,234,567")]
+    #[case::underscore_grouped("{data[big]:_d}", "1_234_567")]
+    #[case::signed("{data[memory_mb]:+d}", "+16384")]
+    #[case::fixed("{data[ratio]:.2f}", "0.50")]
+    #[case::percent("{data[ratio]:.0%}", "50%")]
+    #[case::exponent("{data[memory_mb]:e}", "1.638400e+04")]
+    #[case::general("{data[memory_mb]:g}", "16384")]
+    #[case::general_big("{data[big]:.3g}", "1.23e+06")]
+    #[case::float_default("{data[ratio]:>6}", "   0.5")]
+    #[case::bool_as_int("{data[auto_discovered]:d}", "1")]
+    #[case::nested_spec("{data[cpu_arch]:>{data[width]}}", "  x86_64")]
+    #[case::string_index("{data[cpu_arch][0]}", "x")]
+    #[case::text_zero_fill("{data[cpu_arch]:010}", "x86_640000")]
+    fn renders_like_python(#[case] template: &str, #[case] expected: &str) {
+        assert_eq!(
+            render(template, &data()).as_deref(),
+            Ok(expected),
+            "{template}"
+        );
+    }
+
+    #[test]
+    fn renders_nested_values_and_keys() {
+        let value = json!({"{data[cpu_arch]}": ["{data[memory_mb]}", 1, null, true]});
+        assert_eq!(
+            render_value(&value, &data()),
+            Ok(json!({"x86_64": ["16384", 1, null, true]}))
+        );
+    }
+
+    #[rstest]
+    #[case::missing_key(
+        "{data[missing]}",
+        "Invalid formatting variable key provided in value {data[missing]}: 'missing'"
+    )]
+    #[case::node_name(
+        "{node[uuid]}",
+        "Invalid formatting variable key provided in value {node[uuid]}: 'node'"
+    )]
+    #[case::int_key_on_dict(
+        "{data[0]}",
+        "Invalid formatting variable key provided in value {data[0]}: 0"
+    )]
+    fn missing_keys_are_service_errors(#[case] template: &str, #[case] message: &str) {
+        assert_eq!(
+            render(template, &data()),
+            Err(RuleFailure::Error(message.to_owned()))
+        );
+    }
+
+    #[rstest]
+    #[case::index_out_of_range(
+        "{data[inventory][interfaces][5]}",
+        "IndexError",
+        "list index out of range"
+    )]
+    #[case::lone_brace("{", "ValueError", "Single '{' encountered in format string")]
+    #[case::lone_closing("}", "ValueError", "Single '}' encountered in format string")]
+    #[case::unclosed("{data", "ValueError", "expected '}' before end of string")]
+    #[case::attribute(
+        "{data.cpu_arch}",
+        "AttributeError",
+        "'dict' object has no attribute 'cpu_arch'"
+    )]
+    #[case::positional(
+        "{}",
+        "IndexError",
+        "Replacement index 0 out of range for positional args tuple"
+    )]
+    #[case::bad_code(
+        "{data[cpu_arch]:d}",
+        "ValueError",
+        "Unknown format code 'd' for object of type 'str'"
+    )]
+    #[case::spec_on_null(
+        "{data[empty]:>3}",
+        "TypeError",
+        "unsupported format string passed to NoneType.__format__"
+    )]
+    #[case::key_on_list(
+        "{data[inventory][interfaces][x]}",
+        "TypeError",
+        "list indices must be integers or slices, not str"
+    )]
+    fn other_failures_raise(#[case] template: &str, #[case] class: &str, #[case] message: &str) {
+        assert_eq!(
+            render(template, &data()),
+            Err(RuleFailure::Unexpected(Raised::new(class, message)))
+        );
+    }
+}

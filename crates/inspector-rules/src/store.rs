@@ -1,0 +1,80 @@
+//! Where rules are kept: a trait the node cache implements, and an in-memory
+//! store for tests and embedding.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::model::RuleDocument;
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A rule with this UUID exists (HTTP 409).
+    #[error("Rule with UUID {0} already exists")]
+    Duplicate(String),
+    /// The storage failed.
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// Rule storage. Each call is one transaction.
+#[async_trait]
+pub trait RuleStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new rule with its conditions and actions.
+    async fn create_rule(&self, rule: &RuleDocument) -> Result<(), StoreError>;
+    /// Every rule, in creation order.
+    async fn rules(&self) -> Result<Vec<RuleDocument>, StoreError>;
+    /// One rule by its exact UUID string.
+    async fn rule(&self, uuid: &str) -> Result<Option<RuleDocument>, StoreError>;
+    /// Deletes one rule; false when there was none.
+    async fn delete_rule(&self, uuid: &str) -> Result<bool, StoreError>;
+    /// Deletes every rule.
+    async fn delete_rules(&self) -> Result<(), StoreError>;
+}
+
+/// Rules kept in memory, in creation order.
+#[derive(Debug, Default)]
+pub struct InMemoryRules {
+    rules: Mutex<Vec<RuleDocument>>,
+}
+
+impl InMemoryRules {
+    fn locked(&self) -> std::sync::MutexGuard<'_, Vec<RuleDocument>> {
+        self.rules
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl RuleStore for InMemoryRules {
+    async fn create_rule(&self, rule: &RuleDocument) -> Result<(), StoreError> {
+        let mut rules = self.locked();
+        if rules.iter().any(|r| r.uuid == rule.uuid) {
+            return Err(StoreError::Duplicate(rule.uuid.clone()));
+        }
+        rules.push(rule.clone());
+        Ok(())
+    }
+
+    async fn rules(&self) -> Result<Vec<RuleDocument>, StoreError> {
+        Ok(self.locked().clone())
+    }
+
+    async fn rule(&self, uuid: &str) -> Result<Option<RuleDocument>, StoreError> {
+        Ok(self.locked().iter().find(|r| r.uuid == uuid).cloned())
+    }
+
+    async fn delete_rule(&self, uuid: &str) -> Result<bool, StoreError> {
+        let mut rules = self.locked();
+        let before = rules.len();
+        rules.retain(|r| r.uuid != uuid);
+        Ok(rules.len() != before)
+    }
+
+    async fn delete_rules(&self) -> Result<(), StoreError> {
+        self.locked().clear();
+        Ok(())
+    }
+}
