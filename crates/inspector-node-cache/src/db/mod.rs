@@ -1,9 +1,9 @@
 //! The connection pool and the bridge from async callers to blocking diesel work.
 
 mod connection;
+mod group_commit;
 mod state_type;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::r2d2::Pool;
@@ -72,9 +72,8 @@ impl Default for PoolOptions {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
-    /// SQLite has one writer: writers queue here instead of sleeping in
-    /// SQLite's busy handler (which polls in growing steps).
-    write_gate: Option<Arc<std::sync::Mutex<()>>>,
+    /// SQLite's single writer (group commit); `None` on servers with row locks.
+    writer: Option<group_commit::GroupCommit>,
 }
 
 impl std::fmt::Debug for Db {
@@ -130,12 +129,19 @@ impl Db {
                 message: error.to_string(),
             })?;
         info!(%url, "database pool open");
-        let write_gate =
-            (url.backend() == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(())));
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(group_commit::GroupCommit::start(pool.clone()).map_err(
+                |error| Error::Connect {
+                    url: url.to_string(),
+                    message: format!("cannot start the database writer: {error}"),
+                },
+            )?),
+            _ => None,
+        };
         Ok(Self {
             pool,
             url: url.clone(),
-            write_gate,
+            writer,
         })
     }
 
@@ -173,20 +179,18 @@ impl Db {
         .await?
     }
 
-    /// Like [`Db::run`] for work that writes: on SQLite, writers take turns.
+    /// Like [`Db::run`] for work that writes. On SQLite the writes of all
+    /// tasks go to one writer that commits those queued together in one
+    /// transaction (group commit), each in its own savepoint.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
     {
-        let gate = self.write_gate.clone();
-        self.run(move |conn| {
-            let _turn = gate
-                .as_ref()
-                .map(|g| g.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            work(conn)
-        })
-        .await
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.run(work).await,
+        }
     }
 
     /// Runs blocking diesel work on the calling thread (command-line tools).
