@@ -160,15 +160,18 @@ impl RuleTarget for IronicRuleTarget<'_> {
 
     async fn add_trait(&self, name: &str) -> std::result::Result<(), RuleFailure> {
         let ironic = self.conductor.ironic();
+        // A trait Ironic refuses is a service error (§3.9), not an unexpected one.
         self.conductor
             .retry("adding a trait", || ironic.add_trait(self.uuid, name))
             .await
-            .map_err(raised)
+            .map_err(|error| RuleFailure::Error(error.message().to_owned()))
     }
 
     async fn remove_trait(&self, name: &str) -> std::result::Result<(), RuleFailure> {
         match self.conductor.ironic().remove_trait(self.uuid, name).await {
-            Err(error) if error.kind() != ErrorKind::NotFound => Err(raised(error)),
+            Err(error) if error.kind() != ErrorKind::NotFound => {
+                Err(RuleFailure::Error(error.message().to_owned()))
+            }
             _ => Ok(()),
         }
     }

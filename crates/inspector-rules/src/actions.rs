@@ -169,7 +169,7 @@ impl Action {
             Kind::ExtendAttribute => {
                 let value = self.rendered("value", data)?;
                 let path = slashed(&self.text("path"));
-                let current = node_attribute(node.node().await?, &path);
+                let current = node_attribute(node.node().await?, &path)?;
                 let unique = truthy(self.param("unique"));
                 if let Some(patch) = extended(&path, current, value, unique)? {
                     node.patch(vec![patch], false).await?;
@@ -215,7 +215,7 @@ impl Action {
     ) -> Result<(), RuleFailure> {
         let value = self.rendered("value", data)?;
         let path = slashed(&self.text("path"));
-        let explicit = !self.param("reset_interfaces").is_null();
+        let explicit = self.params.contains_key("reset_interfaces");
         let reset = path.trim_matches('/') == "driver"
             && (!explicit || truthy(self.param("reset_interfaces")));
         let patch = vec![json!({"op": "add", "path": path, "value": value})];
@@ -292,17 +292,30 @@ fn slashed(path: &str) -> String {
 /// The node's current value at `path` as upstream reads it: the attribute
 /// (openstacksdk name) and at most one key of it; deeper paths use the rest as
 /// a single key.
-fn node_attribute(node: &Value, path: &str) -> Option<Value> {
+fn node_attribute(node: &Value, path: &str) -> Result<Option<Value>, Raised> {
     let sdk = sdk_node(node);
     let stripped = path.trim_matches('/');
     let (attribute, key) = match stripped.split_once('/') {
         Some((attribute, key)) => (attribute, Some(key)),
         None => (stripped, None),
     };
-    let value = sdk.get(attribute)?;
-    match key {
-        None => Some(value.clone()),
-        Some(key) => value.get(key).cloned(),
+    let Some(value) = sdk.get(attribute) else {
+        return Ok(None);
+    };
+    match (key, value) {
+        (None, value) => Ok(Some(value.clone())),
+        (Some(key), Value::Object(map)) => Ok(map.get(key).cloned()),
+        (Some(_), Value::Array(_)) => Err(Raised::new(
+            "TypeError",
+            "list indices must be integers or slices, not str",
+        )),
+        (Some(_), other) => Err(Raised::new(
+            "TypeError",
+            format!(
+                "'{}' object is not subscriptable",
+                crate::python::type_name(other)
+            ),
+        )),
     }
 }
 
@@ -340,19 +353,25 @@ async fn set_capability(
     name: &str,
     value: Value,
 ) -> Result<(), RuleFailure> {
-    let current = node
-        .node()
-        .await?
-        .pointer("/properties/capabilities")
-        .map(python_str)
-        .unwrap_or_default();
-    let mut capabilities = parse_capabilities(&current).map_err(|error| match error {
+    // Absent, null or empty capabilities are none.
+    let current = match node.node().await?.pointer("/properties/capabilities") {
+        None | Some(Value::Null) => String::new(),
+        Some(other) => python_str(other),
+    };
+    let parsed = parse_capabilities(&current).map_err(|error| match error {
         HookError::Error(message) => RuleFailure::Error(message),
         HookError::Unexpected { class, message } => Raised::new(class, message).into(),
     })?;
-    match capabilities.iter_mut().find(|(key, _)| key == name) {
-        Some((_, existing)) => *existing = value,
-        None => capabilities.push((name.to_owned(), value)),
+    // As a Python dict: a repeated key keeps its first place and its last value.
+    let mut capabilities: Vec<(String, Value)> = Vec::with_capacity(parsed.len() + 1);
+    for (key, item) in parsed.into_iter().chain([(name.to_owned(), value)]) {
+        match capabilities
+            .iter_mut()
+            .find(|(existing, _)| *existing == key)
+        {
+            Some((_, existing)) => *existing = item,
+            None => capabilities.push((key, item)),
+        }
     }
     let text = capabilities_to_string(&capabilities);
     node.patch(

@@ -6,14 +6,16 @@ use std::cmp::Ordering;
 
 use fancy_regex::Regex;
 use inspector_types::{python_repr, python_str};
-use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
 use serde_json::Value;
 
 use crate::error::{InvalidRule, Raised};
 use crate::jsonpath::JsonPath;
 use crate::model::{ConditionDocument, Multiple};
 use crate::params::ParamSpec;
-use crate::python::{equal, order, to_float, to_int};
+use crate::python::{equal, num_order, order, to_float, to_int};
 
 /// Every operator name, sorted as validation messages list them.
 pub const OPERATORS: [&str; 14] = [
@@ -252,41 +254,69 @@ fn truth(field: &Value, words: &[&str]) -> Option<bool> {
 
 /// `coerce(field) OP value`, the field converted by the type of `value`.
 fn compare(comparison: Comparison, field: &Value, value: &Value) -> Result<bool, Raised> {
-    let coerced = match value {
-        Value::Number(n) if n.is_f64() => to_float(field)?,
-        Value::Number(_) | Value::Bool(_) => to_int(field)?,
-        _ => field.clone(),
-    };
     let symbol = comparison.symbol();
+    let converted = match value {
+        Value::Number(n) if n.is_f64() => Some(to_float(field)?),
+        Value::Number(_) | Value::Bool(_) => Some(to_int(field)?),
+        _ => None,
+    };
+    let ordering = |symbol| match converted {
+        Some(number) => num_order(number, value, symbol),
+        None => order(field, value, symbol),
+    };
+    let equal_now = || match converted {
+        Some(number) => num_order(number, value, "==").is_ok_and(|o| o == Some(Ordering::Equal)),
+        None => equal(field, value),
+    };
     Ok(match comparison {
-        Comparison::Eq => equal(&coerced, value),
-        Comparison::Ne => !equal(&coerced, value),
-        Comparison::Lt => order(&coerced, value, symbol)? == Some(Ordering::Less),
-        Comparison::Gt => order(&coerced, value, symbol)? == Some(Ordering::Greater),
-        Comparison::Le => matches!(
-            order(&coerced, value, symbol)?,
-            Some(Ordering::Less | Ordering::Equal)
-        ),
-        Comparison::Ge => matches!(
-            order(&coerced, value, symbol)?,
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        Comparison::Eq => equal_now(),
+        Comparison::Ne => !equal_now(),
+        Comparison::Lt => ordering(symbol)? == Some(Ordering::Less),
+        Comparison::Gt => ordering(symbol)? == Some(Ordering::Greater),
+        Comparison::Le => matches!(ordering(symbol)?, Some(Ordering::Less | Ordering::Equal)),
+        Comparison::Ge => matches!(ordering(symbol)?, Some(Ordering::Greater | Ordering::Equal)),
     })
 }
 
-/// An IP network; host bits may be set, a bare address is a /32 or /128.
+/// An IP network as netaddr reads one: host bits may be set, a bare address
+/// is a /32 or /128, an IPv4 prefix may be a netmask or a host mask.
 fn network(value: &Value) -> Result<IpNet, String> {
     let text = python_str(value);
-    let parsed = text
-        .parse::<IpNet>()
-        .map(|net| net.trunc())
-        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from));
-    parsed.map_err(|_| format!("invalid value: invalid IPNetwork {text}"))
+    let invalid = || format!("invalid value: invalid IPNetwork {text}");
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    if let Ok(address) = text.parse::<IpAddr>() {
+        return Ok(IpNet::from(address));
+    }
+    let (address, mask) = text.split_once('/').ok_or_else(invalid)?;
+    let (Ok(address), Ok(mask)) = (address.parse::<Ipv4Addr>(), mask.parse::<Ipv4Addr>()) else {
+        return Err(invalid());
+    };
+    let bits = u32::from(mask);
+    let prefix = if (!bits).wrapping_add(1).is_power_of_two() || bits == u32::MAX {
+        bits.count_ones()
+    } else if bits.wrapping_add(1).is_power_of_two() || bits == 0 {
+        32 - bits.count_ones()
+    } else {
+        return Err(invalid());
+    };
+    Ipv4Net::new(address, u8::try_from(prefix).unwrap_or(32))
+        .map(|net| IpNet::V4(net.trunc()))
+        .map_err(|_| invalid())
 }
 
-fn address(field: &Value) -> Result<std::net::IpAddr, Raised> {
+fn address(field: &Value) -> Result<IpAddr, Raised> {
     let text = match field {
         Value::String(text) => text.trim(),
+        // netaddr takes integers as addresses.
+        Value::Number(n) if n.as_u64().is_some() => {
+            let n = n.as_u64().unwrap_or_default();
+            return Ok(match u32::try_from(n) {
+                Ok(v4) => IpAddr::V4(Ipv4Addr::from(v4)),
+                Err(_) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(n))),
+            });
+        }
         other => {
             return Err(Raised::new(
                 "AddrFormatError",
@@ -308,51 +338,101 @@ fn address(field: &Value) -> Result<std::net::IpAddr, Raised> {
     })
 }
 
-/// Compiles a Python `re` pattern: `matches` anchors at the start and appends
-/// `$` (textually, as upstream) unless present; Python's `$` also matches
-/// before a final newline, and `\Z` is the end of the text.
+/// Compiles a Python `re` pattern: the pattern as written must compile (as
+/// upstream checks it); `matches` then appends `$` (textually, as upstream)
+/// unless present and anchors at the start.
 pub(crate) fn python_regex(pattern: &str, matches: bool) -> Result<Regex, String> {
+    let plain = Regex::new(&translate(pattern)?).map_err(|e| e.to_string())?;
+    if !matches {
+        return Ok(plain);
+    }
     let mut source = pattern.to_owned();
-    if matches && !source.ends_with('$') {
+    if !source.ends_with('$') {
         source.push('$');
     }
-    let mut translated = String::with_capacity(source.len() + 16);
-    let mut chars = source.chars().peekable();
+    Regex::new(&format!(r"\A(?:{})", translate(&source)?)).map_err(|e| e.to_string())
+}
+
+/// Rewrites Python `re` syntax where the Rust engines differ: Python's `$`
+/// also matches before a final newline (any newline with `(?m)`), `\Z` is
+/// the end of the text, a `{` that does not start a repetition is a literal,
+/// and `[`, `&`, `~` inside a class are literals.
+fn translate(pattern: &str) -> Result<String, String> {
+    let multiline = pattern
+        .strip_prefix("(?")
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .any(|c| c == 'm')
+        })
+        .unwrap_or(false);
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 16);
     let mut in_class = false;
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
         match c {
-            '\\' => match chars.next() {
-                Some('Z') => translated.push_str(r"\z"),
-                Some(next) => {
-                    translated.push('\\');
-                    translated.push(next);
+            '\\' => match chars.get(i) {
+                Some('Z') if !in_class => {
+                    out.push_str(r"\z");
+                    i += 1;
+                }
+                Some(&next) => {
+                    out.push('\\');
+                    out.push(next);
+                    i += 1;
                 }
                 None => return Err("bad escape (end of pattern)".to_owned()),
             },
-            '[' if !in_class => {
+            '[' if in_class => out.push_str(r"\["),
+            '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            '[' => {
                 in_class = true;
-                translated.push(c);
-                if chars.peek() == Some(&'^') {
-                    translated.push(chars.next().unwrap_or('^'));
+                out.push(c);
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
                 }
-                if chars.peek() == Some(&']') {
-                    translated.push(chars.next().unwrap_or(']'));
+                if chars.get(i) == Some(&']') {
+                    out.push_str(r"\]");
+                    i += 1;
                 }
             }
             ']' if in_class => {
                 in_class = false;
-                translated.push(c);
+                out.push(c);
             }
-            '$' if !in_class => translated.push_str(r"(?=\n?\z)"),
-            other => translated.push(other),
+            '$' if !in_class => out.push_str(if multiline { "(?m:$)" } else { r"(?=\n?\z)" }),
+            '{' if !in_class => {
+                let rest: String = chars[i..].iter().collect();
+                match repetition(&rest) {
+                    Some(length) => {
+                        out.push('{');
+                        out.push_str(&rest[..length]);
+                        i += rest[..length].chars().count();
+                    }
+                    None => out.push_str(r"\{"),
+                }
+            }
+            '}' if !in_class => out.push_str(r"\}"),
+            other => out.push(other),
         }
     }
-    let anchored = if matches {
-        format!(r"\A(?:{translated})")
-    } else {
-        translated
-    };
-    Regex::new(&anchored).map_err(|e| e.to_string())
+    Ok(out)
+}
+
+/// The length of `m}`, `m,}`, `m,n}` or `,n}` after a `{` (Python's repetition forms).
+fn repetition(rest: &str) -> Option<usize> {
+    let close = rest.find('}')?;
+    let inner = &rest[..close];
+    let (low, high) = inner.split_once(',').unwrap_or((inner, inner));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    (digits(low) && digits(high) && !(low.is_empty() && high.is_empty())).then_some(close + 1)
 }
 
 #[cfg(test)]

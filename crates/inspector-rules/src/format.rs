@@ -54,7 +54,7 @@ fn value_error(message: &str) -> Raised {
 
 /// Renders one template string.
 pub fn render(template: &str, data: &Value) -> Result<String, RuleFailure> {
-    render_template(template, data, 2).map_err(|lookup| match lookup {
+    render_template(template, data, 1).map_err(|lookup| match lookup {
         Lookup::Key(key) => RuleFailure::Error(format!(
             "Invalid formatting variable key provided in value {template}: {key}"
         )),
@@ -130,7 +130,7 @@ fn replacement(field: &str, data: &Value, depth: u8) -> Result<String, Lookup> {
         let mut chars = rest.chars();
         let conversion = chars
             .next()
-            .ok_or_else(|| value_error("unmatched '{' in format spec"))?;
+            .ok_or_else(|| value_error("end of string while looking for conversion specifier"))?;
         let after = chars.as_str();
         let spec = match after.strip_prefix(':') {
             Some(spec) => spec,
@@ -278,6 +278,9 @@ fn ascii(text: &str) -> String {
     out
 }
 
+/// Widths and precisions beyond this are refused (Python would exhaust memory).
+const MAX_DIGITS: usize = 100_000;
+
 /// The standard format specification mini-language.
 #[derive(Debug, Default)]
 struct Spec {
@@ -347,6 +350,9 @@ fn parse_spec(text: &str) -> Result<Spec, Raised> {
     if i != chars.len() {
         return Err(value_error("Invalid format specifier"));
     }
+    if spec.width > MAX_DIGITS || spec.precision.is_some_and(|p| p > MAX_DIGITS) {
+        return Err(value_error("Too many decimal digits in format string"));
+    }
     Ok(spec)
 }
 
@@ -358,10 +364,10 @@ fn format_value(value: &Value, spec_text: &str) -> Result<String, Raised> {
     let spec = parse_spec(spec_text)?;
     match value {
         Value::String(text) => format_str(text, &spec),
-        Value::Bool(b) => format_int(i128::from(*b), &spec),
+        Value::Bool(b) => format_int(i128::from(*b), &spec, "bool"),
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => format_int(i128::from(i), &spec),
-            (_, Some(u), _) => format_int(i128::from(u), &spec),
+            (Some(i), _, _) => format_int(i128::from(i), &spec, "int"),
+            (_, Some(u), _) => format_int(i128::from(u), &spec, "int"),
             (_, _, f) => format_float(f.unwrap_or(f64::NAN), &spec),
         },
         other => Err(Raised::new(
@@ -444,38 +450,35 @@ fn group(digits: &str, every: usize, separator: char) -> String {
     out + rest
 }
 
-/// Aligns a formatted number: default right, `0` flag means `=` with `0`.
-fn finish_number(sign: &str, prefix: &str, digits: String, spec: &Spec) -> String {
+/// Aligns a formatted number: default right; the `0` flag fills with `0`
+/// (between sign and digits unless an alignment is given).
+fn finish_number(sign: &str, prefix: &str, digits: String, spec: &Spec, every: usize) -> String {
     let (fill, align) = match (spec.fill, spec.align, spec.zero) {
-        (fill, Some(align), _) => (fill.unwrap_or(' '), align),
+        (Some(fill), Some(align), _) => (fill, align),
+        (None, Some(align), zero) => (if zero { '0' } else { ' ' }, align),
         (_, None, true) => ('0', '='),
         (_, None, false) => (' ', '>'),
     };
     let head = format!("{sign}{prefix}");
-    if align == '=' && fill == '0' && spec.grouping.is_some() {
+    if let (Some(separator), '=', '0') = (spec.grouping, align, fill) {
         // Zero padding takes part in grouping, as in Python.
-        let every = if prefix.is_empty() || prefix.ends_with(['d']) {
-            3
-        } else {
-            4
-        };
-        let plain: String = digits
-            .chars()
-            .filter(|c| Some(*c) != spec.grouping)
-            .collect();
-        let mut body = plain.clone();
-        loop {
-            let grouped = group(&body, every, spec.grouping.unwrap_or(','));
-            if head.len() + grouped.chars().count() >= spec.width {
-                return format!("{head}{grouped}");
-            }
-            body.insert(0, '0');
+        let (int_part, rest) =
+            digits.split_at(digits.find(['.', 'e', 'E', '%']).unwrap_or(digits.len()));
+        let plain: String = int_part.chars().filter(|c| *c != separator).collect();
+        let target = spec
+            .width
+            .saturating_sub(head.chars().count() + rest.chars().count());
+        let mut count = plain.len();
+        while count + count.saturating_sub(1) / every < target {
+            count += 1;
         }
+        let padded = format!("{}{plain}", "0".repeat(count - plain.len()));
+        return format!("{head}{}{rest}", group(&padded, every, separator));
     }
     pad(&head, &digits, spec.width, fill, align)
 }
 
-fn format_int(value: i128, spec: &Spec) -> Result<String, Raised> {
+fn format_int(value: i128, spec: &Spec, kind: &str) -> Result<String, Raised> {
     let code = spec.kind.unwrap_or('d');
     if matches!(code, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
         return format_float(value as f64, spec);
@@ -505,7 +508,7 @@ fn format_int(value: i128, spec: &Spec) -> Result<String, Raised> {
                 spec.align.unwrap_or('<'),
             ));
         }
-        other => return Err(unknown_code(other, "int")),
+        other => return Err(unknown_code(other, kind)),
     };
     let digits = match spec.grouping {
         Some(separator) => group(&digits, every, separator),
@@ -517,6 +520,7 @@ fn format_int(value: i128, spec: &Spec) -> Result<String, Raised> {
         prefix,
         digits,
         spec,
+        every,
     ))
 }
 
@@ -618,6 +622,7 @@ fn format_float(value: f64, spec: &Spec) -> Result<String, Raised> {
         "",
         digits,
         spec,
+        3,
     ))
 }
 
@@ -662,6 +667,10 @@ mod tests {
     #[case::nested_spec("{data[cpu_arch]:>{data[width]}}", "  x86_64")]
     #[case::string_index("{data[cpu_arch][0]}", "x")]
     #[case::text_zero_fill("{data[cpu_arch]:010}", "x86_640000")]
+    #[case::zero_fill_left("{data[width]:<05}", "80000")]
+    #[case::zero_fill_grouped("{data[big]:011,}", "001,234,567")]
+    #[case::zero_fill_grouped_short("{data[width]:08,}", "0,000,008")]
+    #[case::zero_fill_hex_grouped("{data[big]:012_x}", "00_0012_d687")]
     fn renders_like_python(#[case] template: &str, #[case] expected: &str) {
         assert_eq!(
             render(template, &data()).as_deref(),
@@ -727,6 +736,31 @@ mod tests {
         "{data[empty]:>3}",
         "TypeError",
         "unsupported format string passed to NoneType.__format__"
+    )]
+    #[case::huge_width(
+        "{data[cpu_arch]:99999999999999999999}",
+        "ValueError",
+        "Too many decimal digits in format string"
+    )]
+    #[case::huge_precision(
+        "{data[ratio]:.1000000f}",
+        "ValueError",
+        "Too many decimal digits in format string"
+    )]
+    #[case::nested_too_deep(
+        "{data[cpu_arch]:{data[width]:{data[width]}}}",
+        "ValueError",
+        "Max string recursion exceeded"
+    )]
+    #[case::conversion_missing(
+        "{data!}",
+        "ValueError",
+        "end of string while looking for conversion specifier"
+    )]
+    #[case::bool_code(
+        "{data[auto_discovered]:s}",
+        "ValueError",
+        "Unknown format code 's' for object of type 'bool'"
     )]
     #[case::key_on_list(
         "{data[inventory][interfaces][x]}",

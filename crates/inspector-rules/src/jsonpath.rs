@@ -71,14 +71,16 @@ struct Token {
 
 impl Token {
     fn error(&self) -> PathSyntaxError {
-        let kind = match &self.kind {
-            Kind::Id(_) => "ID",
-            Kind::Number(_) => "NUMBER",
-            Kind::Punct(p) => p,
+        let (kind, value) = match &self.kind {
+            Kind::Id(name) => ("ID", name.as_str()),
+            Kind::Number(_) => ("NUMBER", self.text.as_str()),
+            Kind::Punct("..") => ("DOUBLEDOT", ".."),
+            Kind::Punct("`this`") => ("NAMED_OPERATOR", "this"),
+            Kind::Punct(p) => (*p, *p),
         };
         PathSyntaxError(format!(
-            "Parse error at 1:{} near token {} ({kind})",
-            self.column, self.text
+            "Parse error at 1:{} near token {value} ({kind})",
+            self.column
         ))
     }
 }
@@ -92,7 +94,8 @@ fn lex(text: &str) -> Result<Vec<Token>, PathSyntaxError> {
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let (column, c) = chars[i];
+        let (offset, c) = chars[i];
+        let column = i;
         let start = i;
         let kind = match c {
             ' ' | '\t' | '\n' => {
@@ -176,7 +179,7 @@ fn lex(text: &str) -> Result<Vec<Token>, PathSyntaxError> {
         let end = chars.get(i).map_or(text.len(), |p| p.0);
         tokens.push(Token {
             kind,
-            text: text[column..end].to_owned(),
+            text: text[offset..end].to_owned(),
             column,
         });
     }
@@ -389,7 +392,13 @@ fn index(here: Cow<'_, Value>, index: i64) -> Result<Found<'_>, PathEvalError> {
                 Some(at) => Cow::Owned(Value::String(chars[at].to_string())),
             }
         }
-        Value::Object(map) if map.is_empty() => return Ok(Vec::new()),
+        // jsonpath-rw checks `len(value) > index` first: only an index within
+        // the dict's size (or a negative one) reaches the failing lookup.
+        Value::Object(map)
+            if index >= 0 && usize::try_from(index).unwrap_or(usize::MAX) >= map.len() =>
+        {
+            return Ok(Vec::new());
+        }
         Value::Object(_) => {
             return Err(Raised::new("KeyError", index.to_string()));
         }
@@ -416,14 +425,14 @@ fn slice(
         Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => {
             return Err(Raised::new(
                 "TypeError",
-                "'NoneType' object is not subscriptable".to_owned(),
+                "object of type 'NoneType' has no len()".to_owned(),
             ));
         }
         here if matches!(&*here, Value::Number(n) if n.is_f64()) => {
             let _ = here;
             return Err(Raised::new(
                 "TypeError",
-                "'float' object is not subscriptable".to_owned(),
+                "object of type 'float' has no len()".to_owned(),
             ));
         }
         // Dicts, strings, integers and booleans behave as one-item lists.
@@ -481,6 +490,7 @@ mod tests {
     #[case::star_on_int("i[*]", json!([7]))]
     #[case::slice_past_one_item_dict("a[1:2]", json!([]))]
     #[case::string_index("s[0]", json!(["t"]))]
+    #[case::index_past_dict_size("a[9]", json!([]))]
     #[case::several_fields("a.b,x", json!([1, 2]))]
     #[case::parenthesised("(a).b", json!([1]))]
     #[case::field_on_string("s.x", json!([]))]
@@ -499,6 +509,7 @@ mod tests {
 
     #[rstest]
     #[case::index_on_dict("a[0]", "KeyError")]
+    #[case::negative_index_on_dict("a[-1]", "KeyError")]
     #[case::index_on_number("i[0]", "TypeError")]
     #[case::star_on_float("f[*]", "TypeError")]
     fn evaluation_errors(#[case] path: &str, #[case] class: &str) {
@@ -518,6 +529,9 @@ mod tests {
     #[case::filter("a[?(@.b)]", "Error on line 1, col 2: Unexpected character: ? ")]
     #[case::unclosed("a[0", "Parse error near the end of string!")]
     #[case::two_names("a b", "Parse error at 1:2 near token b (ID)")]
+    #[case::double_dot("a....b", "Parse error at 1:3 near token .. (DOUBLEDOT)")]
+    #[case::quoted("a 'b c'", "Parse error at 1:2 near token b c (ID)")]
+    #[case::characters_not_bytes("é é", "Error on line 1, col 0: Unexpected character: é ")]
     fn syntax_errors(#[case] path: &str, #[case] message: &str) {
         let error = JsonPath::parse(path).expect_err("does not parse");
         assert_eq!(error.to_string(), message);

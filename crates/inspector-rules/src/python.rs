@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use inspector_types::python_quote;
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use crate::error::Raised;
 
@@ -12,7 +12,7 @@ pub(crate) use inspector_types::python_type_name as type_name;
 
 /// A number of either Python kind; booleans are integers.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Num {
+pub(crate) enum Num {
     Int(i128),
     Float(f64),
 }
@@ -29,30 +29,30 @@ fn number(value: &Value) -> Option<Num> {
     }
 }
 
-fn int_value(value: i128) -> Result<Value, Raised> {
-    i64::try_from(value)
-        .map(Value::from)
-        .or_else(|_| u64::try_from(value).map(Value::from))
-        .map_err(|_| Raised::new("OverflowError", "int too large to convert"))
+/// A float's integer part; beyond `i128` it stays a (whole) float.
+fn truncated(f: f64) -> Num {
+    let whole = f.trunc();
+    if whole.abs() < 1.0e38 {
+        Num::Int(whole as i128)
+    } else {
+        Num::Float(whole)
+    }
 }
 
 /// Python's `int(value)`.
-pub(crate) fn to_int(value: &Value) -> Result<Value, Raised> {
-    match value {
-        Value::Bool(_) | Value::Number(_) => match number(value) {
-            Some(Num::Int(i)) => int_value(i),
-            Some(Num::Float(f)) if f.is_nan() => Err(Raised::new(
-                "ValueError",
-                "cannot convert float NaN to integer",
-            )),
-            Some(Num::Float(f)) if f.is_infinite() => Err(Raised::new(
-                "OverflowError",
-                "cannot convert float infinity to integer",
-            )),
-            Some(Num::Float(f)) => int_value(f.trunc() as i128),
-            None => unreachable_number(),
-        },
-        Value::String(text) => parse_int(text).ok_or_else(|| {
+pub(crate) fn to_int(value: &Value) -> Result<Num, Raised> {
+    match (number(value), value) {
+        (Some(Num::Float(f)), _) if f.is_nan() => Err(Raised::new(
+            "ValueError",
+            "cannot convert float NaN to integer",
+        )),
+        (Some(Num::Float(f)), _) if f.is_infinite() => Err(Raised::new(
+            "OverflowError",
+            "cannot convert float infinity to integer",
+        )),
+        (Some(Num::Float(f)), _) => Ok(truncated(f)),
+        (Some(int), _) => Ok(int),
+        (None, Value::String(text)) => parse_int(text).ok_or_else(|| {
             Raised::new(
                 "ValueError",
                 format!(
@@ -61,7 +61,7 @@ pub(crate) fn to_int(value: &Value) -> Result<Value, Raised> {
                 ),
             )
         }),
-        other => Err(Raised::new(
+        (None, other) => Err(Raised::new(
             "TypeError",
             format!(
                 "int() argument must be a string, a bytes-like object or a real number, not '{}'",
@@ -71,35 +71,25 @@ pub(crate) fn to_int(value: &Value) -> Result<Value, Raised> {
     }
 }
 
-fn unreachable_number<T>() -> Result<T, Raised> {
-    Err(Raised::new("TypeError", "not a number"))
-}
-
 /// Python's `float(value)`.
-pub(crate) fn to_float(value: &Value) -> Result<Value, Raised> {
-    let float = match value {
-        Value::Bool(_) | Value::Number(_) => match number(value) {
-            Some(Num::Int(i)) => i as f64,
-            Some(Num::Float(f)) => f,
-            None => return unreachable_number(),
-        },
-        Value::String(text) => parse_float(text).ok_or_else(|| {
+pub(crate) fn to_float(value: &Value) -> Result<Num, Raised> {
+    match (number(value), value) {
+        (Some(Num::Int(i)), _) => Ok(Num::Float(i as f64)),
+        (Some(float), _) => Ok(float),
+        (None, Value::String(text)) => parse_float(text).map(Num::Float).ok_or_else(|| {
             Raised::new(
                 "ValueError",
                 format!("could not convert string to float: {}", python_quote(text)),
             )
-        })?,
-        other => {
-            return Err(Raised::new(
-                "TypeError",
-                format!(
-                    "float() argument must be a string or a real number, not '{}'",
-                    type_name(other)
-                ),
-            ));
-        }
-    };
-    Ok(Number::from_f64(float).map_or(Value::Null, Value::Number))
+        }),
+        (None, other) => Err(Raised::new(
+            "TypeError",
+            format!(
+                "float() argument must be a string or a real number, not '{}'",
+                type_name(other)
+            ),
+        )),
+    }
 }
 
 /// Underscores are allowed between digits only, as in Python literals.
@@ -117,13 +107,17 @@ fn without_underscores(text: &str) -> Option<String> {
     Some(text.replace('_', ""))
 }
 
-fn parse_int(text: &str) -> Option<Value> {
+fn parse_int(text: &str) -> Option<Num> {
     let text = without_underscores(text.trim())?;
     let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    int_value(text.parse::<i128>().ok()?).ok()
+    match text.parse::<i128>() {
+        Ok(int) => Some(Num::Int(int)),
+        // Beyond i128: exact to about 16 digits, enough to compare.
+        Err(_) => text.parse::<f64>().ok().map(Num::Float),
+    }
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -140,6 +134,25 @@ fn parse_float(text: &str) -> Option<f64> {
         return None;
     }
     text.parse().ok()
+}
+
+/// Python's comparison of a converted number with a JSON value: numbers by
+/// value, anything else unequal (and unordered: an error for `symbol`).
+pub(crate) fn num_order(a: Num, b: &Value, symbol: &str) -> Result<Option<Ordering>, Raised> {
+    match number(b) {
+        Some(b) => Ok(numeric_order(a, b)),
+        None => Err(Raised::new(
+            "TypeError",
+            format!(
+                "'{symbol}' not supported between instances of '{}' and '{}'",
+                match a {
+                    Num::Int(_) => "int",
+                    Num::Float(_) => "float",
+                },
+                type_name(b)
+            ),
+        )),
+    }
 }
 
 /// Python's `a == b` on JSON values (`1 == 1.0 == True`).
@@ -212,7 +225,7 @@ mod tests {
     #[case::signed_text(json!("-3"), json!(-3))]
     #[case::underscores(json!("1_000"), json!(1000))]
     fn int_conversion(#[case] input: Value, #[case] expected: Value) {
-        assert_eq!(to_int(&input), Ok(expected));
+        assert_eq!(to_int(&input), Ok(number(&expected).expect("a number")));
     }
 
     #[rstest]
@@ -233,15 +246,21 @@ mod tests {
     #[case::padded(json!(" 42 "), 42.0)]
     #[case::exponent(json!("1e3"), 1000.0)]
     fn float_conversion(#[case] input: Value, #[case] expected: f64) {
-        assert_eq!(to_float(&input), Ok(json!(expected)));
+        assert_eq!(to_float(&input), Ok(Num::Float(expected)));
     }
 
     #[rstest]
-    #[case::inf("inf")]
-    #[case::infinity("-Infinity")]
-    fn float_conversion_of_infinities(#[case] text: &str) {
-        // JSON cannot hold infinities: they become null after conversion but convert without error.
-        assert_eq!(to_float(&json!(text)), Ok(Value::Null));
+    #[case::inf("inf", f64::INFINITY)]
+    #[case::infinity("-Infinity", f64::NEG_INFINITY)]
+    fn float_conversion_of_infinities(#[case] text: &str, #[case] expected: f64) {
+        assert_eq!(to_float(&json!(text)), Ok(Num::Float(expected)));
+    }
+
+    #[rstest]
+    #[case::big_float(json!(1e20), Num::Int(100_000_000_000_000_000_000))]
+    #[case::big_text(json!("99999999999999999999"), Num::Int(99_999_999_999_999_999_999))]
+    fn large_integers_convert(#[case] input: Value, #[case] expected: Num) {
+        assert_eq!(to_int(&input), Ok(expected));
     }
 
     #[rstest]

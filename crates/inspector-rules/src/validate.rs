@@ -22,10 +22,11 @@ pub fn parse_rule(body: &Value) -> Result<RuleDocument, InvalidRule> {
             type_name(body)
         )));
     };
+    // As upstream: a falsy value (null, "", 0, false, [], {}) means "generate one".
     let uuid = match body.get("uuid") {
-        None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
-        Some(Value::String(text)) if text.is_empty() => uuid::Uuid::new_v4().to_string(),
         Some(Value::String(text)) if NodeUuid::is_uuid_like(text) => text.clone(),
+        Some(value) if falsy(value) => uuid::Uuid::new_v4().to_string(),
+        None => uuid::Uuid::new_v4().to_string(),
         Some(_) => return Err(InvalidRule("Invalid UUID value".to_owned())),
     };
     let scope = match body.get("scope") {
@@ -71,6 +72,17 @@ pub fn parse_rule(body: &Value) -> Result<RuleDocument, InvalidRule> {
         conditions,
         actions,
     })
+}
+
+fn falsy(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+    }
 }
 
 fn schema_error(what: &str, summary: &str) -> InvalidRule {
@@ -203,6 +215,7 @@ mod tests {
     #[case::not_object(json!([1]), "Invalid rule: expected a JSON object, got list")]
     #[case::bad_uuid(json!({"uuid": "abc", "actions": [{"action": "fail", "message": "no"}]}), "Invalid UUID value")]
     #[case::number_uuid(json!({"uuid": 123, "actions": []}), "Invalid UUID value")]
+    #[case::list_uuid(json!({"uuid": ["a"], "actions": []}), "Invalid UUID value")]
     #[case::long_scope(json!({"scope": "s".repeat(256), "actions": []}), "Invalid scope: the length of the scope should be within 255 characters")]
     #[case::numeric_scope(json!({"scope": 5, "actions": []}), "Invalid scope: expected a string, got int")]
     #[case::conditions_not_list(json!({"conditions": {"a": 1}, "actions": []}), "Validation failed for conditions: {'a': 1} is not of type 'array'")]
@@ -241,6 +254,16 @@ mod tests {
                 .scope,
             Some(String::new())
         );
+    }
+
+    #[rstest]
+    #[case::zero(json!(0))]
+    #[case::false_(json!(false))]
+    #[case::empty(json!(""))]
+    #[case::empty_list(json!([]))]
+    fn falsy_uuids_are_generated(#[case] uuid: Value) {
+        let rule = parse_rule(&json!({"uuid": uuid, "actions": actions()})).expect("valid");
+        assert_eq!(rule.uuid.len(), 36);
     }
 
     #[test]

@@ -174,6 +174,9 @@ async fn run_on(
 #[case::extend_new(
     json!({"action": "extend-attribute", "path": "/extra/new", "value": "z"}),
     json!([["patch", false, [{"op": "add", "path": "/extra/new", "value": ["z"]}]]]))]
+#[case::set_driver_null_reset_is_explicit(
+    json!({"action": "set-attribute", "path": "driver", "value": "redfish", "reset_interfaces": null}),
+    json!([["patch", false, [{"op": "add", "path": "/driver", "value": "redfish"}]]]))]
 #[case::add_trait(json!({"action": "add-trait", "name": "CUSTOM_X"}), json!([["add-trait", "CUSTOM_X"]]))]
 #[case::remove_trait(json!({"action": "remove-trait", "name": "CUSTOM_X"}), json!([["remove-trait", "CUSTOM_X"]]))]
 #[case::example(json!({"action": "example"}), json!([]))]
@@ -205,12 +208,39 @@ async fn actions_send_upstreams_requests(#[case] action: Value, #[case] expected
     RuleFailure::Error("Invalid formatting variable key provided in value {data[missing]}: 'missing'".into()))]
 #[case::extend_non_list(json!({"action": "extend-attribute", "path": "/extra/str", "value": "y"}),
     RuleFailure::Unexpected(crate::Raised::new("AttributeError", "'str' object has no attribute 'append'")))]
+#[case::extend_below_a_string(json!({"action": "extend-attribute", "path": "/driver/x", "value": "y"}),
+    RuleFailure::Unexpected(crate::Raised::new("TypeError", "'str' object is not subscriptable")))]
 #[case::unknown_port(json!({"action": "set-port-attribute", "port_id": "52:54:00:00:00:00", "path": "/extra/a", "value": 1}),
     RuleFailure::Error("Port 52:54:00:00:00:00 was not found".into()))]
 #[tokio::test]
 async fn failing_actions(#[case] action: Value, #[case] expected: RuleFailure) {
     let (result, _) = run(json!([action])).await;
     assert_eq!(result, Err(expected));
+}
+
+#[rstest]
+#[case::null(json!(null), "cpu_vt:True")]
+#[case::empty(json!(""), "cpu_vt:True")]
+#[case::repeated_keys(json!("a:1,cpu_vt:x,a:2"), "a:2,cpu_vt:True")]
+#[tokio::test]
+async fn set_capability_starts_from_upstreams_dict(
+    #[case] existing: Value,
+    #[case] expected: &str,
+) {
+    let mut node = node();
+    node["properties"]["capabilities"] = existing;
+    let (result, requests) = run_on(
+        RecordingTarget::new(node),
+        json!([{"action": "set-capability", "name": "cpu_vt", "value": true}]),
+    )
+    .await;
+    assert_eq!(result, Ok(1));
+    assert_eq!(
+        requests,
+        vec![
+            json!(["patch", false, [{"op": "add", "path": "/properties/capabilities", "value": expected}]])
+        ]
+    );
 }
 
 #[tokio::test]

@@ -57,6 +57,9 @@ const E: Option<bool> = None;
 #[case(json!({"a": 1}), json!({"a": 1}), [T, F, E, E, E, E])]
 #[case(json!(null), json!("x"), [F, T, E, E, E, E])]
 #[case(json!("b"), json!("a"), [F, T, T, T, F, F])]
+#[case(json!("inf"), json!(4.2), [F, T, T, T, F, F])]
+#[case(json!("nan"), json!(1.0), [F, T, F, F, F, F])]
+#[case(json!(1e20), json!(1), [F, T, T, T, F, F])]
 fn comparisons_coerce_like_upstream(
     #[case] field: Value,
     #[case] value: Value,
@@ -140,10 +143,21 @@ fn a_missing_field(#[case] op: &str, #[case] params: Value, #[case] expected: bo
 #[case::bare_address("192.0.2.4", "192.0.2.4", true)]
 #[case::other_family("2001:db8::1", "192.0.2.0/24", false)]
 #[case::ipv6("2001:db8::1", "2001:db8::/32", true)]
+#[case::netmask("10.1.2.3", "10.0.0.0/255.0.0.0", true)]
+#[case::hostmask("10.1.2.3", "10.0.0.0/0.255.255.255", true)]
+#[case::netmask_outside("11.1.2.3", "10.0.0.0/255.0.0.0", false)]
 fn in_net(#[case] address: &str, #[case] network: &str, #[case] expected: bool) {
     assert_eq!(
         check("in-net", json!(address), json!(network)),
         Ok(expected)
+    );
+}
+
+#[test]
+fn in_net_takes_integers_as_addresses() {
+    assert_eq!(
+        check("in-net", json!(3_221_225_988_u64), json!("192.0.2.0/24")),
+        Ok(true)
     );
 }
 
@@ -167,6 +181,13 @@ fn in_net_on_a_non_address_raises() {
 #[case::matches_lookahead("matches", "a(?=b)b", json!("ab"), true)]
 #[case::matches_backreference("matches", r"(a)\1", json!("aa"), true)]
 #[case::matches_bool_text("matches", "True", json!(true), true)]
+#[case::matches_multiline_dollar("matches", "(?m)a$", json!("a\nb"), true)]
+#[case::matches_literal_braces("matches", "{foo}", json!("{foo}"), true)]
+#[case::matches_open_brace("matches", "a{", json!("a{"), true)]
+#[case::matches_repetition_from_zero("matches", "a{,2}b", json!("aab"), true)]
+#[case::matches_bracket_in_class("matches", "[[]x", json!("[x"), true)]
+#[case::matches_ampersands_in_class("matches", "[&&a]+", json!("&a&"), true)]
+#[case::matches_end_of_text("matches", r"ab\Z", json!("ab"), true)]
 #[case::contains_anywhere("contains", "o{1,2}", json!("foo"), true)]
 #[case::contains_absent("contains", "bar", json!("foo"), false)]
 #[case::contains_capability("contains", "boot_mode:uefi", json!("boot_mode:uefi"), true)]
@@ -249,6 +270,8 @@ fn node_fields_read_the_node() {
 #[case::bad_network("in-net", "f", json!({"value": "192.0.2.300/24"}), "Invalid parameters for operator in-net: invalid value: invalid IPNetwork 192.0.2.300/24")]
 #[case::bad_regex("matches", "f", json!({"value": "("}), "Invalid parameters for operator matches: invalid regular expression: ")]
 #[case::regex_missing("contains", "f", json!({}), "Invalid parameters for operator contains: missing required parameter(s): value")]
+#[case::bad_escape_before_dollar("matches", "f", json!({"value": "abc\\"}), "Invalid parameters for operator matches: invalid regular expression: bad escape (end of pattern)")]
+#[case::bad_mask("in-net", "f", json!({"value": "10.0.0.0/255.0.255.0"}), "Invalid parameters for operator in-net: invalid value: invalid IPNetwork 10.0.0.0/255.0.255.0")]
 #[case::one_of_not_list("one-of", "f", json!({"values": "a"}), "Invalid parameters for operator one-of: invalid value: values must be a list")]
 fn validation_messages(
     #[case] op: &str,
