@@ -69,7 +69,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let defaults = DefaultOptions::from_sources(&sources)?;
     let protection = ApiProtectionOptions::from_sources(&sources)?;
     init_logging(defaults.debug, protection.use_json);
-    let auth = auth::from_config(&defaults, &sources)?;
+    let config_dirs: Vec<PathBuf> = cli
+        .config_files
+        .iter()
+        .filter_map(|file| file.parent().map(std::path::Path::to_path_buf))
+        .chain(cli.config_dirs.iter().cloned())
+        .collect();
+    let auth = auth::from_config(&defaults, &sources, &config_dirs)?;
     let endpoint = listen::Endpoint::from_options(&defaults)?;
     let database = DatabaseOptions::from_sources(&sources)?;
     let processing = ProcessingOptions::from_sources(&sources)?;

@@ -26,6 +26,16 @@ async fn keystone() -> FakeIronic {
     .unwrap()
 }
 
+/// `[keystone_authtoken]` with the service credentials the fake Keystone knows.
+fn authtoken(keystone: &FakeIronic, extra: &str) -> String {
+    format!(
+        "[keystone_authtoken]\nauth_type = password\nauth_url = {}\nusername = inspector\n\
+         password = s3cret\nproject_name = service\nuser_domain_name = Default\n\
+         project_domain_name = Default\n{extra}",
+        keystone.auth_url()
+    )
+}
+
 fn validations(keystone: &FakeIronic) -> usize {
     keystone
         .requests()
@@ -38,11 +48,9 @@ fn validations(keystone: &FakeIronic) -> usize {
 async fn keystone_tokens_and_default_policy() {
     let ironic = FakeIronic::start().await.unwrap();
     let keystone = keystone().await;
-    let section = format!(
-        "[keystone_authtoken]\nauth_type = password\nauth_url = {}\nusername = inspector\n\
-         password = s3cret\nproject_name = service\nuser_domain_name = Default\n\
-         project_domain_name = Default\nwww_authenticate_uri = http://keystone.example/identity\n",
-        keystone.auth_url()
+    let section = authtoken(
+        &keystone,
+        "www_authenticate_uri = http://keystone.example/identity\n",
     );
     let service = common::start(&config(
         &ironic.url(),
@@ -150,5 +158,75 @@ async fn unreachable_keystone_means_unauthenticated() {
     assert_eq!(
         answer.headers()["www-authenticate"],
         format!("Keystone uri=\"{dead}\"").as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_file_overrides_and_service_tokens() {
+    let ironic = FakeIronic::start().await.unwrap();
+    let keystone = keystone().await;
+    let section = authtoken(&keystone, "");
+    // policy.yaml next to inspector.conf is found like oslo.config finds it.
+    let service = common::start_prepared(
+        &config(&ironic.url(), "auth_strategy = keystone\n", &section),
+        |dir| {
+            std::fs::write(
+                dir.join("policy.yaml"),
+                "# operators' overrides\n\"introspection:status\": \"role:member or rule:is_admin\"\n\
+                 \"introspection:rule:get\": \"!\"\n",
+            )
+            .unwrap();
+        },
+    );
+    let http = reqwest::Client::new();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = http.get(format!("{}{path}", service.url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let admin = keystone.issue_token(&["admin"]);
+    let member = keystone.issue_token(&["member"]);
+    for (token, path, status) in [
+        (&member, "/v1/introspection", 200), // allowed by the override
+        (&admin, "/v1/introspection", 200),
+        (&admin, "/v1/rules", 403), // denied by the override
+        (&member, "/v1/rules", 403),
+        (
+            &admin,
+            "/v1/introspection/1be26c0b-03f2-4d2e-ae87-c02d7f33c123/data",
+            404,
+        ), // default rule
+    ] {
+        let answer = get(path, &[("X-Auth-Token", token)]).await.unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+    }
+    assert_eq!(get("/", &[]).await.unwrap().status(), 200);
+
+    // A service token, when sent, must be valid too.
+    let service_token = keystone.issue_token(&["service"]);
+    let with_service = get(
+        "/v1/introspection",
+        &[
+            ("X-Auth-Token", &admin),
+            ("X-Service-Token", &service_token),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(with_service.status(), 200);
+    let bad_service = get(
+        "/v1/introspection",
+        &[("X-Auth-Token", &admin), ("X-Service-Token", "gAAAAforged")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad_service.status(), 401);
+    assert!(
+        bad_service.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Keystone uri=")
     );
 }

@@ -13,7 +13,8 @@ use base64::Engine;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::keystone::{KeystoneTokens, PolicyRule};
+use crate::keystone::{KeystoneTokens, is_public_rule, policy_rule};
+use crate::policy::Credentials;
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, Default)]
@@ -139,35 +140,51 @@ fn unauthenticated(challenge: HeaderValue) -> Response {
     response
 }
 
-/// `keystone`: public routes pass; others need a valid `X-Auth-Token` whose
-/// roles the route's default policy rule accepts (401, else 403).
-async fn keystone(tokens: &KeystoneTokens, request: Request, next: Next) -> Response {
-    let rule = PolicyRule::of(request.method(), request.uri().path());
-    if rule == PolicyRule::Public {
-        return next.run(request).await;
-    }
-    let token = request
+/// A token header's value, if any.
+fn token<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request
         .headers()
-        .get("x-auth-token")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let identity = match token {
-        Some(token) => tokens.identity(token).await,
-        None => None,
-    };
-    match identity {
-        None => unauthenticated(tokens.challenge().clone()),
-        Some(identity) if identity.allows(rule) => next.run(request).await,
-        Some(identity) => {
-            tracing::info!(roles = ?identity.roles, ?rule, "denied by policy");
-            ApiError {
-                status: 403,
-                message: "Access denied by policy".into(),
-            }
-            .into_response()
+        .filter(|t| !t.is_empty())
+}
+
+/// `keystone`: public routes are checked without a token; others need a valid
+/// `X-Auth-Token` (and, when sent, a valid `X-Service-Token`) whose
+/// credentials the route's policy rule accepts (401, else 403).
+async fn keystone(tokens: &KeystoneTokens, request: Request, next: Next) -> Response {
+    let rule = policy_rule(request.method(), request.uri().path());
+    let mut credentials = Credentials::default();
+    if is_public_rule(rule) {
+        credentials.is_public_api = true;
+    } else {
+        if let Some(service_token) = token(&request, "x-service-token")
+            && tokens.credentials(service_token).await.is_none()
+        {
+            tracing::info!("invalid service token");
+            return unauthenticated(tokens.challenge().clone());
+        }
+        match token(&request, "x-auth-token") {
+            Some(user_token) => match tokens.credentials(user_token).await {
+                Some(found) => credentials = found,
+                None => return unauthenticated(tokens.challenge().clone()),
+            },
+            None => return unauthenticated(tokens.challenge().clone()),
         }
     }
+    if tokens.policy().enforce(rule, &credentials) {
+        return next.run(request).await;
+    }
+    if credentials.is_public_api {
+        return unauthenticated(tokens.challenge().clone());
+    }
+    tracing::info!(roles = ?credentials.roles, rule, "denied by policy");
+    ApiError {
+        status: 403,
+        message: "Access denied by policy".into(),
+    }
+    .into_response()
 }
 
 #[cfg(test)]

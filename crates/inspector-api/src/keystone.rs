@@ -1,6 +1,6 @@
-//! `auth_strategy = keystone`: validating `X-Auth-Token` against Keystone's
-//! token API with the service's own session, a short cache of the answers, and
-//! the default policy (who may call which route).
+//! `auth_strategy = keystone`: validating `X-Auth-Token` (and `X-Service-Token`)
+//! against Keystone's token API with the service's own session, a short cache
+//! of the answers, and the policy rule of each route.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderValue, Method};
 use osauth::client::AuthenticatedClient;
 use serde_json::Value;
+
+use crate::policy::{Credentials, Policy};
 
 /// Builds the service's authenticated Keystone client (called lazily, again
 /// after a failure, so the service starts even while Keystone is down).
@@ -23,67 +25,57 @@ pub type ServiceClientFactory = Arc<
 /// Cached answers kept at most; older ones are dropped first when full.
 const CACHE_CAPACITY: usize = 10_000;
 
-/// Who a valid token belongs to, as far as the policy cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// Role names of the token.
-    pub roles: Vec<String>,
-    /// Whether the token is scoped to the whole system (`system: {all: true}`).
-    pub system_scope_all: bool,
-}
-
-impl Identity {
-    fn has(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
-    }
-
-    /// Whether the default policy lets this identity call a route of `rule`.
-    pub fn allows(&self, rule: PolicyRule) -> bool {
-        let admin = self.has("admin") || self.has("service");
-        match rule {
-            PolicyRule::Public => true,
-            PolicyRule::Admin => admin,
-            PolicyRule::Reader => admin || (self.has("reader") && self.system_scope_all),
-        }
-    }
-
-    fn from_token_document(document: &Value) -> Self {
-        let token = &document["token"];
-        Self {
-            roles: token["roles"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|role| role["name"].as_str().map(str::to_owned))
-                .collect(),
-            system_scope_all: token["system"]["all"].as_bool().unwrap_or(false),
-        }
+/// The credentials of a validated token document.
+fn credentials_of(document: &Value) -> Credentials {
+    let token = &document["token"];
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    Credentials {
+        roles: token["roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|role| text(&role["name"]))
+            .collect(),
+        system_scope: (token["system"]["all"].as_bool() == Some(true)).then(|| "all".to_owned()),
+        project_id: text(&token["project"]["id"]),
+        user_id: text(&token["user"]["id"]),
+        is_public_api: false,
     }
 }
 
-/// The default policy rule guarding a route (upstream's `policies.py`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyRule {
-    /// `rule:public_api`: version discovery and `/v1/continue`.
-    Public,
-    /// READER: `(role:reader and system_scope:all) or role:admin or role:service`.
-    Reader,
-    /// ADMIN: `role:admin or role:service`.
-    Admin,
+/// The policy rule guarding `method path` (upstream's `policies.py`); a path
+/// no route serves is checked against `introspection:start`'s ADMIN rule.
+pub fn policy_rule(method: &Method, path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match (segments.as_slice(), method) {
+        ([], _) => "introspection",
+        ([_], _) => "introspection:version",
+        (["v1", "continue"], _) => "introspection:continue",
+        (["v1", "introspection"] | ["v1", "introspection", _], &Method::GET) => {
+            "introspection:status"
+        }
+        (["v1", "introspection", _], _) => "introspection:start",
+        (["v1", "introspection", _, "abort"], _) => "introspection:abort",
+        (["v1", "introspection", _, "data", "unprocessed"], &Method::POST) => {
+            "introspection:reapply"
+        }
+        (
+            ["v1", "introspection", _, "data"] | ["v1", "introspection", _, "data", "unprocessed"],
+            _,
+        ) => "introspection:data",
+        (["v1", "rules"] | ["v1", "rules", _], &Method::GET) => "introspection:rule:get",
+        (["v1", "rules"], &Method::POST) => "introspection:rule:create",
+        (["v1", "rules"] | ["v1", "rules", _], &Method::DELETE) => "introspection:rule:delete",
+        _ => "introspection:start",
+    }
 }
 
-impl PolicyRule {
-    /// The rule of `method path`; a path no route serves needs ADMIN.
-    pub fn of(method: &Method, path: &str) -> Self {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        match segments.as_slice() {
-            [] | [_] | ["v1", "continue"] => Self::Public,
-            ["v1", "introspection"] | ["v1", "introspection", _] if method == Method::GET => {
-                Self::Reader
-            }
-            _ => Self::Admin,
-        }
-    }
+/// Whether a rule guards a public route (served without a token).
+pub fn is_public_rule(rule: &str) -> bool {
+    matches!(
+        rule,
+        "introspection" | "introspection:version" | "introspection:continue"
+    )
 }
 
 /// Validates tokens against Keystone and remembers the answers for a while.
@@ -93,7 +85,8 @@ pub struct KeystoneTokens {
     validate_url: reqwest::Url,
     challenge: HeaderValue,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Option<Identity>)>>,
+    cache: Mutex<HashMap<String, (Instant, Option<Credentials>)>>,
+    policy: Policy,
 }
 
 impl std::fmt::Debug for KeystoneTokens {
@@ -132,7 +125,19 @@ impl KeystoneTokens {
                 .map_err(|e| format!("[keystone_authtoken] www_authenticate_uri {uri:?}: {e}"))?,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            policy: Policy::defaults(),
         })
+    }
+
+    /// With `policy` instead of the default rules.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy requests are checked against.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// The `WWW-Authenticate` value of a 401.
@@ -142,7 +147,7 @@ impl KeystoneTokens {
 
     /// Who `token` belongs to; `None` when it is invalid, expired, or Keystone
     /// cannot tell (unreachable, service credentials refused).
-    pub async fn identity(&self, token: &str) -> Option<Identity> {
+    pub async fn credentials(&self, token: &str) -> Option<Credentials> {
         if let Some(answer) = self.cached(token) {
             return answer;
         }
@@ -151,7 +156,7 @@ impl KeystoneTokens {
         answer
     }
 
-    fn cached(&self, token: &str) -> Option<Option<Identity>> {
+    fn cached(&self, token: &str) -> Option<Option<Credentials>> {
         let cache = self.cache.lock().expect("token cache lock");
         cache
             .get(token)
@@ -159,7 +164,7 @@ impl KeystoneTokens {
             .map(|(_, answer)| answer.clone())
     }
 
-    fn remember(&self, token: &str, answer: Option<Identity>) {
+    fn remember(&self, token: &str, answer: Option<Credentials>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -176,7 +181,7 @@ impl KeystoneTokens {
 
     /// Keystone's answer: `Ok(None)` for a token it does not know (cached),
     /// `Err` when it could not answer (not cached).
-    async fn ask_keystone(&self, token: &str) -> Result<Option<Identity>, ()> {
+    async fn ask_keystone(&self, token: &str) -> Result<Option<Credentials>, ()> {
         let client = self
             .client
             .get_or_try_init(|| (self.factory)())
@@ -194,7 +199,7 @@ impl KeystoneTokens {
                     .json()
                     .await
                     .map_err(|error| tracing::warn!(%error, "unreadable token validation"))?;
-                Ok(Some(Identity::from_token_document(&document)))
+                Ok(Some(credentials_of(&document)))
             }
             404 => Ok(None),
             status => {
@@ -209,72 +214,63 @@ impl KeystoneTokens {
 mod tests {
     use super::*;
 
-    fn identity(roles: &[&str], system_scope_all: bool) -> Identity {
-        Identity {
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            system_scope_all,
-        }
-    }
-
     #[test]
     fn policy_rules_of_routes() {
         let cases = [
-            (Method::GET, "/", PolicyRule::Public),
-            (Method::GET, "/v1", PolicyRule::Public),
-            (Method::POST, "/v1/continue", PolicyRule::Public),
-            (Method::GET, "/v1/introspection", PolicyRule::Reader),
-            (Method::GET, "/v1/introspection/n1", PolicyRule::Reader),
-            (Method::POST, "/v1/introspection/n1", PolicyRule::Admin),
+            (Method::GET, "/", "introspection"),
+            (Method::GET, "/v1", "introspection:version"),
+            (Method::POST, "/v1/continue", "introspection:continue"),
+            (Method::GET, "/v1/introspection", "introspection:status"),
+            (Method::GET, "/v1/introspection/n1", "introspection:status"),
+            (Method::POST, "/v1/introspection/n1", "introspection:start"),
             (
                 Method::POST,
                 "/v1/introspection/n1/abort",
-                PolicyRule::Admin,
+                "introspection:abort",
             ),
-            (Method::GET, "/v1/introspection/n1/data", PolicyRule::Admin),
+            (
+                Method::GET,
+                "/v1/introspection/n1/data",
+                "introspection:data",
+            ),
             (
                 Method::GET,
                 "/v1/introspection/n1/data/unprocessed",
-                PolicyRule::Admin,
+                "introspection:data",
             ),
-            (Method::GET, "/v1/rules", PolicyRule::Admin),
-            (Method::DELETE, "/v1/rules/x", PolicyRule::Admin),
+            (
+                Method::POST,
+                "/v1/introspection/n1/data/unprocessed",
+                "introspection:reapply",
+            ),
+            (Method::GET, "/v1/rules", "introspection:rule:get"),
+            (Method::GET, "/v1/rules/x", "introspection:rule:get"),
+            (Method::POST, "/v1/rules", "introspection:rule:create"),
+            (Method::DELETE, "/v1/rules", "introspection:rule:delete"),
+            (Method::DELETE, "/v1/rules/x", "introspection:rule:delete"),
+            (Method::GET, "/v1/unknown/route", "introspection:start"),
         ];
         for (method, path, rule) in cases {
-            assert_eq!(PolicyRule::of(&method, path), rule, "{method} {path}");
+            assert_eq!(policy_rule(&method, path), rule, "{method} {path}");
         }
     }
 
     #[test]
-    fn default_policy_by_role() {
-        use PolicyRule::{Admin, Public, Reader};
-        for (roles, system, rule, allowed) in [
-            (&["admin"][..], false, Admin, true),
-            (&["service"][..], false, Admin, true),
-            (&["member"][..], false, Admin, false),
-            (&["member"][..], false, Reader, false),
-            (&["member"][..], false, Public, true),
-            (&["reader"][..], true, Reader, true),
-            (&["reader"][..], false, Reader, false),
-            (&["reader"][..], true, Admin, false),
-            (&["admin"][..], false, Reader, true),
-        ] {
-            assert_eq!(
-                identity(roles, system).allows(rule),
-                allowed,
-                "{roles:?} system={system} {rule:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn roles_and_system_scope_from_a_token_document() {
+    fn credentials_from_a_token_document() {
         let document = serde_json::json!({"token": {
             "roles": [{"id": "1", "name": "reader"}, {"id": "2", "name": "member"}],
-            "system": {"all": true}
+            "system": {"all": true},
+            "project": {"id": "p1"}, "user": {"id": "u1"}
         }});
         assert_eq!(
-            Identity::from_token_document(&document),
-            identity(&["reader", "member"], true)
+            credentials_of(&document),
+            Credentials {
+                roles: vec!["reader".into(), "member".into()],
+                system_scope: Some("all".into()),
+                project_id: Some("p1".into()),
+                user_id: Some("u1".into()),
+                is_public_api: false,
+            }
         );
     }
 }

@@ -14,6 +14,7 @@ mod health;
 mod keystone;
 mod links;
 mod metrics;
+mod policy;
 mod protection;
 mod rules;
 mod version;
@@ -27,7 +28,8 @@ use inspector_core::Conductor;
 pub use auth::{Auth, Htpasswd};
 pub use encoding::{encode_python, encode_sorted};
 pub use error::ApiError;
-pub use keystone::{Identity, KeystoneTokens, PolicyRule, ServiceClientFactory};
+pub use keystone::{KeystoneTokens, ServiceClientFactory, is_public_rule, policy_rule};
+pub use policy::{Credentials, Policy};
 pub use protection::ContinueLimits;
 pub use version::{MAX_VERSION, MIN_VERSION};
 
