@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask <lint|ci|bench>`.
+//! Project automation: `cargo xtask <lint|ci|bench|fuzz [seconds]>`.
 //!
 //! Kept dependency-light on purpose (anyhow and xshell only). The
 //! repository's tidy rules are tests in `tests/tidy.rs`, run by `cargo test`.
@@ -19,7 +19,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("bench") => Ok(cmd!(sh, "cargo bench --workspace").run()?),
-        _ => anyhow::bail!("usage: cargo xtask <lint|ci|bench>"),
+        Some("fuzz") => fuzz(&sh, std::env::args().nth(2).as_deref().unwrap_or("60")),
+        _ => anyhow::bail!("usage: cargo xtask <lint|ci|bench|fuzz [seconds]>"),
     }
 }
 
@@ -30,6 +31,24 @@ fn lint(sh: &Shell) -> anyhow::Result<()> {
         "cargo clippy --workspace --all-targets --all-features -- -D warnings"
     )
     .run()?;
+    Ok(())
+}
+
+/// The fuzz targets of `fuzz/`.
+const FUZZ_TARGETS: &[&str] = &["lldp"];
+
+/// A bounded `cargo fuzz` run of every target (the stable toolchain, so no
+/// sanitizer: panics and aborts are what is caught). Needs `cargo-fuzz`.
+fn fuzz(sh: &Shell, seconds: &str) -> anyhow::Result<()> {
+    let seconds: u32 = seconds.parse()?;
+    let limit = format!("-max_total_time={seconds}");
+    for target in FUZZ_TARGETS {
+        cmd!(
+            sh,
+            "cargo fuzz run {target} --sanitizer none --fuzz-dir fuzz -- {limit}"
+        )
+        .run()?;
+    }
     Ok(())
 }
 

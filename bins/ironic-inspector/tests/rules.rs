@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use inspector_fake_ironic::FakeIronic;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -53,19 +51,6 @@ impl Api {
     async fn get(&self, path: &str) -> (u16, Value) {
         let (status, _, text) = self.send(reqwest::Method::GET, path, None, &[]).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// The node's record once finished.
-    async fn finished(&self, node: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (_, status) = self.get(&format!("/v1/introspection/{node}")).await;
-            if status["finished"] == true {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "not finished: {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 
@@ -261,7 +246,7 @@ async fn rules_change_nodes_and_fail_rules_end_in_error() {
 
     let (node, status, answer) = introspect(&fake, &api, "52:54:00:07:00:01", 12288).await;
     assert_eq!(status, 200, "{answer}");
-    let record = api.finished(&node).await;
+    let record = common::finished_status(&api.http, &api.url, &node).await;
     assert_eq!(record["error"], Value::Null, "{record}");
     let changed = fake.state().node(&node).unwrap().clone();
     assert_eq!(changed["driver_info"]["ipmi_password"], "secret");
@@ -272,7 +257,7 @@ async fn rules_change_nodes_and_fail_rules_end_in_error() {
 
     let (node, status, answer) = introspect(&fake, &api, "52:54:00:07:00:02", 2048).await;
     assert_eq!((status, error(&answer)), (400, "Not enough memory"));
-    let record = api.finished(&node).await;
+    let record = common::finished_status(&api.http, &api.url, &node).await;
     assert_eq!(
         (record["state"].as_str(), record["error"].as_str()),
         (Some("error"), Some("Not enough memory"))

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{Service, config};
 use inspector_fake_ironic::FakeIronic;
 use serde_json::{Value, json};
@@ -85,29 +83,11 @@ async fn a_whole_introspection_over_http() {
         format!("{{\"uuid\":\"{node}\"}}\n")
     );
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status: Value = http
-            .get(url(&format!("/v1/introspection/{node}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if status["finished"] == true {
-            assert_eq!(
-                (status["state"].as_str(), &status["error"]),
-                (Some("finished"), &Value::Null)
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "introspection did not finish: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = common::finished_status(&http, &service.url, &node.to_string()).await;
+    assert_eq!(
+        (status["state"].as_str(), &status["error"]),
+        (Some("finished"), &Value::Null)
+    );
     assert_eq!(
         fake.state().node(&node.to_string()).unwrap()["properties"]["memory_mb"],
         "12288"

@@ -44,7 +44,23 @@ pub struct ConductorOptions {
     pub always_store_ramdisk_logs: bool,
     /// `[processing] ramdisk_logs_filename_format`; default `{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz`.
     pub ramdisk_logs_filename_format: String,
+    /// `[discovery]`: how the `enroll` hook creates nodes.
+    pub discovery: DiscoveryOptions,
 }
+
+/// `[discovery]`: nodes created by the `enroll` not-found hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryOptions {
+    /// `enroll_node_driver`: the hardware type of new nodes; default `fake-hardware`.
+    pub enroll_node_driver: String,
+    /// `enroll_node_fields`: more node fields (`key:value,...`), in order.
+    pub enroll_node_fields: Vec<(String, String)>,
+    /// `enabled_bmc_address_version`: BMC address families to try, in order; default `4,6`.
+    pub enabled_bmc_address_version: Vec<String>,
+}
+
+/// The names `[processing] node_not_found_hook` accepts.
+pub const NODE_NOT_FOUND_HOOKS: [&str; 2] = ["enroll", "example"];
 
 impl ConductorOptions {
     /// Declared defaults of `[DEFAULT]`.
@@ -79,6 +95,59 @@ impl ConductorOptions {
         let processing = sources.section("processing", Self::PROCESSING_DEFAULTS);
         let number =
             |name: &str| -> Result<i64> { Ok(default.integer(name)?.expect("declared default")) };
+        let invalid = |section: &str, option: &str, value: &str, expected: &str| {
+            let (path, line) = sources.raw(section, option).map_or_else(
+                || (Default::default(), 0),
+                |raw| (raw.path.clone(), raw.line),
+            );
+            ConfigError::InvalidValue(Box::new(InvalidValue {
+                path,
+                line,
+                section: section.into(),
+                option: option.into(),
+                value: value.into(),
+                expected: expected.into(),
+            }))
+        };
+        let node_not_found_hook = processing
+            .string("node_not_found_hook")?
+            .filter(|h| !h.is_empty());
+        if let Some(hook) = &node_not_found_hook
+            && !NODE_NOT_FOUND_HOOKS.contains(&hook.as_str())
+        {
+            return Err(invalid(
+                "processing",
+                "node_not_found_hook",
+                hook,
+                "one of enroll, example",
+            ));
+        }
+        let discovery = sources.section(
+            "discovery",
+            &[
+                ("enroll_node_driver", "fake-hardware"),
+                ("enroll_node_fields", ""),
+                ("enabled_bmc_address_version", "4,6"),
+            ],
+        );
+        let versions = discovery
+            .list("enabled_bmc_address_version")?
+            .unwrap_or_default();
+        if let Some(bad) = versions.iter().find(|v| !matches!(v.as_str(), "4" | "6")) {
+            return Err(invalid(
+                "discovery",
+                "enabled_bmc_address_version",
+                bad,
+                "4 or 6",
+            ));
+        }
+        let discovery = DiscoveryOptions {
+            enroll_node_driver: discovery
+                .string("enroll_node_driver")?
+                .expect("declared default"),
+            enroll_node_fields: discovery.dict("enroll_node_fields")?.unwrap_or_default(),
+            enabled_bmc_address_version: versions,
+        };
         let store_data = match processing
             .string("store_data")?
             .expect("declared default")
@@ -87,18 +156,12 @@ impl ConductorOptions {
             "none" => StoreData::None,
             "database" => StoreData::Database,
             other => {
-                let (path, line) = sources.raw("processing", "store_data").map_or_else(
-                    || (Default::default(), 0),
-                    |raw| (raw.path.clone(), raw.line),
-                );
-                return Err(ConfigError::InvalidValue(Box::new(InvalidValue {
-                    path,
-                    line,
-                    section: "processing".into(),
-                    option: "store_data".into(),
-                    value: other.into(),
-                    expected: "none or database (swift is not supported)".into(),
-                })));
+                return Err(invalid(
+                    "processing",
+                    "store_data",
+                    other,
+                    "none or database (swift is not supported)",
+                ));
             }
         };
         Ok(Self {
@@ -118,9 +181,7 @@ impl ConductorOptions {
                 .expect("declared default"),
             power_off: processing.boolean("power_off")?.expect("declared default"),
             store_data,
-            node_not_found_hook: processing
-                .string("node_not_found_hook")?
-                .filter(|h| !h.is_empty()),
+            node_not_found_hook,
             ramdisk_logs_dir: processing
                 .string("ramdisk_logs_dir")?
                 .filter(|d| !d.is_empty()),
@@ -130,6 +191,7 @@ impl ConductorOptions {
             ramdisk_logs_filename_format: processing
                 .string("ramdisk_logs_filename_format")?
                 .expect("declared default"),
+            discovery,
         })
     }
 }
@@ -182,6 +244,52 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "i.conf:2: invalid value \"swift\" for option store_data in group [processing]: none or database (swift is not supported)"
+        );
+    }
+
+    #[test]
+    fn discovery_options_and_their_defaults() {
+        let defaults = ConductorOptions::from_sources(&ConfigSources::default()).unwrap();
+        assert_eq!(
+            defaults.discovery,
+            DiscoveryOptions {
+                enroll_node_driver: "fake-hardware".into(),
+                enroll_node_fields: vec![],
+                enabled_bmc_address_version: vec!["4".into(), "6".into()],
+            }
+        );
+        let sources = ConfigSources::from_text(
+            "[processing]\nnode_not_found_hook = enroll\n[discovery]\nenroll_node_driver = ipmi\n\
+             enroll_node_fields = management_interface:noop,resource_class:baremetal\n\
+             enabled_bmc_address_version = 6\n",
+            Path::new("i.conf"),
+        )
+        .unwrap();
+        let options = ConductorOptions::from_sources(&sources).unwrap();
+        assert_eq!(options.node_not_found_hook.as_deref(), Some("enroll"));
+        assert_eq!(options.discovery.enroll_node_driver, "ipmi");
+        assert_eq!(
+            options.discovery.enroll_node_fields,
+            vec![
+                ("management_interface".to_owned(), "noop".to_owned()),
+                ("resource_class".to_owned(), "baremetal".to_owned())
+            ]
+        );
+        assert_eq!(options.discovery.enabled_bmc_address_version, vec!["6"]);
+    }
+
+    #[test]
+    fn unknown_not_found_hooks_are_refused_at_start() {
+        let sources = ConfigSources::from_text(
+            "[processing]\nnode_not_found_hook = enrol\n",
+            Path::new("i.conf"),
+        )
+        .unwrap();
+        assert_eq!(
+            ConductorOptions::from_sources(&sources)
+                .unwrap_err()
+                .to_string(),
+            "i.conf:2: invalid value \"enrol\" for option node_not_found_hook in group [processing]: one of enroll, example"
         );
     }
 }

@@ -14,7 +14,7 @@ mod ironic;
 mod processing;
 mod sources;
 
-pub use conductor::{ConductorOptions, StoreData};
+pub use conductor::{ConductorOptions, DiscoveryOptions, NODE_NOT_FOUND_HOOKS, StoreData};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};

@@ -53,6 +53,12 @@ pub struct ProcessingOptions {
     pub cpu_flags: Vec<(String, String)>,
     /// `[pci_devices] alias`: every value given (JSON objects), in order.
     pub pci_aliases: Vec<String>,
+    /// `[extra_hardware] strict`; default false.
+    pub extra_hardware_strict: bool,
+    /// `[port_physnet] cidr_map`: `<cidr>:<physnet>` items, in order; default empty.
+    pub physnet_cidr_map: Vec<String>,
+    /// `[accelerators] known_devices`: a YAML file; unset means the shipped list.
+    pub accelerators_known_devices: Option<String>,
 }
 
 impl ProcessingOptions {
@@ -126,6 +132,18 @@ impl ProcessingOptions {
                 .expect("declared default"),
             cpu_flags: capabilities.dict("cpu_flags")?.expect("declared default"),
             pci_aliases: sources.section("pci_devices", &[]).multi("alias"),
+            extra_hardware_strict: sources
+                .section("extra_hardware", &[("strict", "false")])
+                .boolean("strict")?
+                .expect("declared default"),
+            physnet_cidr_map: sources
+                .section("port_physnet", &[("cidr_map", "")])
+                .list("cidr_map")?
+                .unwrap_or_default(),
+            accelerators_known_devices: sources
+                .section("accelerators", &[])
+                .string("known_devices")?
+                .filter(|path| !path.is_empty()),
         })
     }
 }

@@ -202,6 +202,8 @@ impl Conductor {
                 uuid: Some(p.uuid),
                 address: p.address,
                 pxe_enabled: p.pxe_enabled.unwrap_or(true),
+                local_link_connection: p.local_link_connection,
+                physical_network: p.physical_network,
             })
             .collect();
         Ok(NodeView::new(
@@ -209,7 +211,8 @@ impl Conductor {
             node.provision_state.clone(),
             node.properties.clone(),
             ports,
-        ))
+        )
+        .with_extra(node.extra.clone()))
     }
 
     /// Runs the phase-2 hooks and applies what they asked for to Ironic:
@@ -234,12 +237,7 @@ impl Conductor {
     async fn apply_changes(&self, uuid: NodeUuid, changes: NodeChanges) -> Result<()> {
         let ironic = self.ironic();
         if !changes.node_patch.is_empty() {
-            let patch: Patch = serde_json::from_value(serde_json::Value::Array(changes.node_patch))
-                .map_err(|e| {
-                    CoreError::internal(format!(
-                        "Unexpected exception ValueError during processing: {e}"
-                    ))
-                })?;
+            let patch = json_patch(changes.node_patch)?;
             ironic
                 .patch_node(uuid, &patch, false)
                 .await
@@ -276,16 +274,30 @@ impl Conductor {
             tracing::info!(%port, %mac, "port deleted");
         }
         for (port, _mac, operations) in changes.patch_ports {
-            let patch: Patch = serde_json::from_value(serde_json::Value::Array(operations))
-                .map_err(|e| {
-                    CoreError::internal(format!(
-                        "Unexpected exception ValueError during processing: {e}"
-                    ))
-                })?;
+            let patch = json_patch(operations)?;
             ironic.patch_port(port, &patch).await.map_err(unexpected)?;
+        }
+        for (port, mac, operations) in changes.optional_port_patches {
+            let patch = json_patch(operations)?;
+            match ironic.patch_port(port, &patch).await {
+                Ok(_) => {}
+                Err(error) if error.kind() == inspector_ironic::ErrorKind::BadRequest => {
+                    tracing::warn!(%port, %mac, %error, "Ironic refused a port update; ignored");
+                }
+                Err(error) => return Err(unexpected(error)),
+            }
         }
         Ok(())
     }
+}
+
+/// JSON-patch operations recorded by hooks as Ironic's patch type.
+fn json_patch(operations: Vec<serde_json::Value>) -> Result<Patch> {
+    serde_json::from_value(serde_json::Value::Array(operations)).map_err(|e| {
+        CoreError::internal(format!(
+            "Unexpected exception ValueError during processing: {e}"
+        ))
+    })
 }
 
 /// An Ironic failure inside processing: upstream's "unexpected exception".

@@ -12,6 +12,7 @@
 mod abort;
 mod bmc;
 mod conductor;
+mod discovery;
 mod error;
 mod jobs;
 mod logs;

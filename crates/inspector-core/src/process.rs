@@ -72,7 +72,8 @@ impl Conductor {
         let record = match self.cache().find_node(&query).await {
             Ok(record) => Some(record),
             Err(CacheError::NotFoundInCache(message)) => {
-                self.not_found(&query, message, &mut failures).await?
+                self.not_found(&mut data, &query, message, &mut failures)
+                    .await?
             }
             Err(other) => {
                 failures.push(format!("Look up error: {other}"));
@@ -166,6 +167,7 @@ impl Conductor {
     /// No record matched: an active node, or the failure text.
     async fn not_found(
         &self,
+        data: &mut IntrospectionData,
         query: &LookupQuery,
         message: String,
         failures: &mut Vec<String>,
@@ -179,6 +181,14 @@ impl Conductor {
             }
         }
         match self.parts().options.node_not_found_hook.as_deref() {
+            // Data that failed pre-processing does not create nodes.
+            Some("enroll") if failures.is_empty() => match self.enroll(data, query).await? {
+                Ok(record) => return Ok(Some(record)),
+                Err(reason) if reason.is_empty() => {
+                    failures.push("Node not found hook returned nothing".to_owned());
+                }
+                Err(reason) => failures.push(format!("Node not found hook failed: {reason}")),
+            },
             Some(_) => failures.push("Node not found hook returned nothing".to_owned()),
             None => failures.push(format!("Look up error: {message}")),
         }

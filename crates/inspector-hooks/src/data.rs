@@ -36,6 +36,47 @@ pub fn inventory(data: &mut IntrospectionData) -> Result<&mut Map<String, Value>
     Ok(inventory)
 }
 
+/// The inventory's interface records (after the inventory checks of [`inventory`]).
+pub fn inventory_interfaces(data: &mut IntrospectionData) -> Result<Vec<Value>, HookError> {
+    Ok(inventory(data)?["interfaces"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// An inventory interface that `validate_interfaces` kept, with its name and
+/// its MAC as the inventory writes it (upstream does not lower-case it).
+#[derive(Debug, Clone)]
+pub struct KeptInterface {
+    /// `name`.
+    pub name: String,
+    /// `mac_address`, verbatim.
+    pub mac: String,
+    /// The inventory record.
+    pub record: Value,
+    /// Its `all_interfaces` entry.
+    pub kept: Value,
+}
+
+/// The inventory interfaces with a name and a MAC that are in `all_interfaces`, in order.
+pub fn kept_interfaces(data: &mut IntrospectionData) -> Result<Vec<KeptInterface>, HookError> {
+    let interfaces = inventory_interfaces(data)?;
+    Ok(interfaces
+        .into_iter()
+        .filter_map(|record| {
+            let name = record["name"].as_str()?.to_owned();
+            let kept = data.get("all_interfaces")?.get(&name)?.clone();
+            let mac = record["mac_address"].as_str()?.to_owned();
+            Some(KeptInterface {
+                name,
+                mac,
+                record,
+                kept,
+            })
+        })
+        .collect())
+}
+
 /// The PXE MAC from `data.boot_interface`: PXELINUX form `01-aa-bb-...` is
 /// converted to `aa:bb:...` in lower case; any other value is used as is.
 pub fn pxe_mac(data: &IntrospectionData) -> Option<String> {

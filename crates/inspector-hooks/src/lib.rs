@@ -7,16 +7,21 @@
 //! and record intended node patches and port changes on a [`NodeView`]; the
 //! conductor applies those to Ironic.
 //!
-//! It must not know about HTTP, the database or how Ironic is reached, and does
-//! no I/O.
+//! It must not know about HTTP, the database or how Ironic is reached. Its only
+//! I/O is reading a configured data file when a hook is built
+//! (`[accelerators] known_devices`); processing itself does none.
 
 mod data;
 mod error;
 mod hooks;
+pub mod lldp;
 mod node;
 mod set;
 
-pub use data::{IntrospectionData, bmc_addresses, inventory, pxe_mac, valid_macs};
+pub use data::{
+    IntrospectionData, KeptInterface, bmc_addresses, inventory, inventory_interfaces,
+    kept_interfaces, pxe_mac, valid_macs,
+};
 pub use error::{HookError, HookFailure};
 pub use inspector_types::{python_repr, python_str};
 pub use node::{

@@ -8,7 +8,7 @@ use crate::error::HookError;
 use inspector_types::python_str;
 
 /// One port of the node as hooks see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortView {
     /// The port's UUID; `None` for a port a hook asked to create.
     pub uuid: Option<uuid::Uuid>,
@@ -16,6 +16,10 @@ pub struct PortView {
     pub address: String,
     /// Whether PXE is enabled on it.
     pub pxe_enabled: bool,
+    /// Its `local_link_connection` (switch id, port id, switch info).
+    pub local_link_connection: Map<String, Value>,
+    /// Its `physical_network`.
+    pub physical_network: Option<String>,
 }
 
 /// A port to create.
@@ -42,6 +46,8 @@ pub struct NodeChanges {
     pub delete_ports: Vec<(uuid::Uuid, String)>,
     /// JSON patches for existing ports (UUID, MAC, operations).
     pub patch_ports: Vec<(uuid::Uuid, String, Vec<Value>)>,
+    /// Port patches whose refusal by Ironic (400) is only logged (UUID, MAC, operations).
+    pub optional_port_patches: Vec<(uuid::Uuid, String, Vec<Value>)>,
 }
 
 /// The node under introspection as phase-2 hooks see it.
@@ -53,6 +59,8 @@ pub struct NodeView {
     pub provision_state: Option<String>,
     /// Its properties, including the changes hooks asked for.
     pub properties: Map<String, Value>,
+    /// Its `extra`, including the changes hooks asked for.
+    pub extra: Map<String, Value>,
     /// Its ports, including the ones hooks asked to create.
     pub ports: Vec<PortView>,
     changes: NodeChanges,
@@ -70,9 +78,41 @@ impl NodeView {
             uuid,
             provision_state,
             properties,
+            extra: Map::new(),
             ports,
             changes: NodeChanges::default(),
         }
+    }
+
+    /// With the node's `extra`.
+    pub fn with_extra(mut self, extra: Map<String, Value>) -> Self {
+        self.extra = extra;
+        self
+    }
+
+    /// Records node patch operations on `/extra/<key>` or `/properties/<key>`
+    /// (`add` or `remove`), reflected in the view.
+    pub fn patch_node(&mut self, operations: Vec<Value>) {
+        for operation in &operations {
+            let path = operation["path"].as_str().unwrap_or_default();
+            let target = match path.split('/').nth(1) {
+                Some("extra") => &mut self.extra,
+                Some("properties") => &mut self.properties,
+                _ => continue,
+            };
+            let Some(key) = path.splitn(3, '/').nth(2) else {
+                continue;
+            };
+            match operation["op"].as_str() {
+                Some("remove") => {
+                    target.remove(key);
+                }
+                _ => {
+                    target.insert(key.to_owned(), operation["value"].clone());
+                }
+            }
+        }
+        self.changes.node_patch.extend(operations);
     }
 
     /// The changes recorded so far.
@@ -135,6 +175,7 @@ impl NodeView {
                 uuid: None,
                 address: port.address.clone(),
                 pxe_enabled: port.pxe_enabled,
+                ..PortView::default()
             });
             self.changes.create_ports.push(port);
         }
@@ -151,6 +192,29 @@ impl NodeView {
                     .create_ports
                     .retain(|p| p.address != port.address),
             }
+        }
+    }
+
+    /// A patch of an existing port that Ironic may refuse (400 is logged and
+    /// ignored): `local_link_connection` and `physical_network` changes, which
+    /// are reflected in the view.
+    pub fn patch_port_optional(&mut self, address: &str, patch: Vec<Value>) {
+        let Some(port) = self.ports.iter_mut().find(|p| p.address == address) else {
+            return;
+        };
+        for operation in &patch {
+            let path = operation["path"].as_str().unwrap_or_default();
+            if let Some(key) = path.strip_prefix("/local_link_connection/") {
+                port.local_link_connection
+                    .insert(key.to_owned(), operation["value"].clone());
+            } else if path == "/physical_network" {
+                port.physical_network = operation["value"].as_str().map(str::to_owned);
+            }
+        }
+        if let Some(uuid) = port.uuid {
+            self.changes
+                .optional_port_patches
+                .push((uuid, port.address.clone(), patch));
         }
     }
 
@@ -185,24 +249,31 @@ impl NodeView {
     }
 }
 
-/// Parses `key:value,key2:value2` (split at the first `:`); an item without
-/// `:` is an unexpected failure, as upstream.
+/// Parses `key:value,key2:value2` (split at the first `:`) into a list with
+/// Python dict semantics: a repeated key keeps its first place and its last
+/// value. An item without `:` is an unexpected failure, as upstream.
 pub fn parse_capabilities(text: &str) -> Result<Vec<(String, Value)>, HookError> {
+    let mut capabilities: Vec<(String, Value)> = Vec::new();
     if text.is_empty() {
-        return Ok(Vec::new());
+        return Ok(capabilities);
     }
-    text.split(',')
-        .map(|item| {
-            item.split_once(':')
-                .map(|(key, value)| (key.to_owned(), Value::String(value.to_owned())))
-                .ok_or_else(|| {
-                    HookError::unexpected(
-                        "ValueError",
-                        format!("Malformed capabilities value: {text}"),
-                    )
-                })
-        })
-        .collect()
+    for item in text.split(',') {
+        let (key, value) = item.split_once(':').ok_or_else(|| {
+            HookError::unexpected(
+                "ValueError",
+                format!("Malformed capabilities value: {text}"),
+            )
+        })?;
+        let value = Value::String(value.to_owned());
+        match capabilities
+            .iter_mut()
+            .find(|(existing, _)| existing == key)
+        {
+            Some((_, existing)) => *existing = value,
+            None => capabilities.push((key.to_owned(), value)),
+        }
+    }
+    Ok(capabilities)
 }
 
 /// Serialises capabilities in order, values as Python text, null values omitted.
@@ -223,6 +294,14 @@ mod tests {
         let mut properties = Map::new();
         properties.insert("capabilities".into(), json!(capabilities));
         NodeView::new(NodeUuid::new_random(), None, properties, vec![])
+    }
+
+    #[test]
+    fn repeated_capabilities_keep_the_first_place_and_the_last_value() {
+        assert_eq!(
+            parse_capabilities("a:1,b:2,a:3").expect("parses"),
+            vec![("a".to_owned(), json!("3")), ("b".to_owned(), json!("2"))]
+        );
     }
 
     #[test]

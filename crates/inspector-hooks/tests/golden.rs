@@ -29,6 +29,7 @@ fn node_view(properties: Value, ports: &[(&str, bool)]) -> NodeView {
             uuid: Some(uuid::Uuid::new_v4()),
             address: (*address).to_owned(),
             pxe_enabled: *pxe,
+            ..PortView::default()
         })
         .collect();
     NodeView::new(

@@ -105,3 +105,30 @@ pub(crate) fn run_to_exit(config: &str) -> (Option<i32>, std::path::PathBuf, Str
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output.status.code(), path, stderr)
 }
+
+/// The status of `node` once its introspection finished (10 s at most).
+#[allow(dead_code)] // Not every test binary waits for introspections.
+pub(crate) async fn finished_status(
+    http: &reqwest::Client,
+    url: &str,
+    node: &str,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = get_json(http, &format!("{url}/v1/introspection/{node}")).await;
+        if status["finished"] == true {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "introspection did not finish: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The JSON body of `GET url`.
+#[allow(dead_code)] // Not every test binary reads JSON.
+pub(crate) async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
