@@ -70,23 +70,24 @@ async fn optional_hooks_change_the_node_and_its_ports() {
     let status = common::finished_status(&http, &service.url, &node.to_string()).await;
     assert_eq!(status["error"], Value::Null, "{status}");
 
-    let state = fake.state();
-    let port = state.port(port).unwrap();
-    assert_eq!(
-        port["local_link_connection"],
-        json!({"switch_id": "88:5a:92:ec:54:59", "port_id": "Ethernet1/18"})
-    );
-    assert_eq!(port["physical_network"], "physnet_a");
-    let node_doc = state.node(&node.to_string()).unwrap();
-    assert_eq!(
-        node_doc["properties"]["accelerators"][0]["device_info"],
-        "NVIDIA Corporation Tesla T4"
-    );
-    assert!(
-        node_doc["extra"]["block_devices"]["serials"].is_array(),
-        "raid_device remembers the disks: {node_doc}"
-    );
-    drop(state);
+    {
+        let state = fake.state();
+        let port = state.port(port).unwrap();
+        assert_eq!(
+            port["local_link_connection"],
+            json!({"switch_id": "88:5a:92:ec:54:59", "port_id": "Ethernet1/18"})
+        );
+        assert_eq!(port["physical_network"], "physnet_a");
+        let node_doc = state.node(&node.to_string()).unwrap();
+        assert_eq!(
+            node_doc["properties"]["accelerators"][0]["device_info"],
+            "NVIDIA Corporation Tesla T4"
+        );
+        assert!(
+            node_doc["extra"]["block_devices"]["serials"].is_array(),
+            "raid_device remembers the disks: {node_doc}"
+        );
+    }
 
     let data = common::get_json(
         &http,
