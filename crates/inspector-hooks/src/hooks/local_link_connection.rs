@@ -43,6 +43,9 @@ impl LocalLinkConnection {
             tracing::info!(value = %value, "chassis id is not a MAC address; switch_id is not set");
             return None;
         }
+        if existing.get(key) == Some(value) {
+            return None;
+        }
         if !self.overwrite_existing && existing.contains_key(key) {
             return None;
         }
@@ -180,6 +183,7 @@ mod tests {
     #[case::malformed_skipped(true, json!([[2, "03885a"], [2, "05ff"], [2, "zz"], [1, "04885a92ec5459"]]), json!({}),
         json!([{"op": "add", "path": "/local_link_connection/switch_id", "value": "88:5a:92:ec:54:59"}]))]
     #[case::no_lldp(true, Value::Null, json!({}), json!([]))]
+    #[case::unchanged_value_not_sent(true, json!([[2, "053536"]]), json!({}), json!([]))]
     fn golden(
         #[case] overwrite: bool,
         #[case] lldp: Value,
