@@ -3,6 +3,7 @@
 
 mod auth;
 mod listen;
+mod pxe_filter;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use clap::Parser;
 use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions,
-    IniFile, IronicOptions, ProcessingOptions, StoreData,
+    IniFile, IronicOptions, ProcessingOptions, PxeFilterOptions, StoreData,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore};
 use inspector_hooks::HookSet;
@@ -36,7 +37,7 @@ struct Cli {
 
 /// Settings used when no configuration file is given: the embedded default.
 const EMBEDDED_DEFAULTS: &str = "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 0.0.0.0\n\
-    [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:6385\n";
+    [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:6385\n[pxe_filter]\ndriver = noop\n";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let conductor_options = ConductorOptions::from_sources(&sources)?;
     let ironic_options = IronicOptions::from_sources(&sources)?;
     let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
+    let pxe_options = PxeFilterOptions::from_sources(&sources)?;
     for unknown in sources.unknown_options() {
         tracing::warn!(
             file = %unknown.path.display(),
@@ -104,10 +106,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot set up the Ironic client")?,
     );
     let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, conductor_options.clone());
+    parts.pxe_filter = pxe_filter::from_config(&pxe_options, &conductor_options)?;
     if conductor_options.store_data == StoreData::Database {
         parts.store = DataStore::Database(cache);
     }
     let conductor = Conductor::new(parts);
+    conductor
+        .init_pxe_filter()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot set up the PXE filter: {}", e.message))?;
     let api = ApiOptions {
         api_max_limit: defaults.api_max_limit.max(1),
         can_manage_boot: conductor_options.can_manage_boot,
@@ -134,6 +141,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         inspector_api::router(AppState::new(conductor.clone(), api, auth).with_limits(limits));
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let pxe_sync = {
+        let conductor = conductor.clone();
+        let mut stopped = stopped.clone();
+        let period = std::time::Duration::from_secs(pxe_options.sync_period);
+        tokio::spawn(async move {
+            conductor
+                .run_pxe_filter_sync(period, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    };
     let periodic = {
         let conductor = conductor.clone();
         let mut stopped = stopped.clone();
@@ -150,6 +169,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     tracing::info!("stopping: finishing background work");
     conductor.wait_idle().await;
     let _ = periodic.await;
+    let _ = pxe_sync.await;
+    conductor.tear_down_pxe_filter().await;
     Ok(())
 }
 

@@ -30,12 +30,12 @@ async fn options_nothing_reads_are_ignored_with_a_warning() {
     let service = common::start(&config(
         "http://127.0.0.1:9",
         "auth_strategy = noauth\nlisten_prot = 6000\n",
-        "[pxe_filter]\ndriver = noop\n",
+        "[iptables]\nfirewall_chian = typo\n",
     ));
     let answer = reqwest::get(format!("{}/v1", service.url)).await.unwrap();
     assert_eq!(answer.status(), 200);
     let log = service.log();
-    for (section, option) in [("DEFAULT", "listen_prot"), ("pxe_filter", "driver")] {
+    for (section, option) in [("DEFAULT", "listen_prot"), ("iptables", "firewall_chian")] {
         let expected = format!("[{section}] {option} is not used by this service; ignored");
         assert!(
             log.iter()

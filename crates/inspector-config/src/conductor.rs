@@ -1,7 +1,7 @@
 //! The options of the introspection engine itself (`[DEFAULT]` and
 //! `[processing]` options outside the hooks), with upstream's defaults.
 
-use crate::error::{ConfigError, InvalidValue, Result};
+use crate::error::Result;
 use crate::sources::ConfigSources;
 
 /// `[processing] store_data`.
@@ -96,18 +96,7 @@ impl ConductorOptions {
         let number =
             |name: &str| -> Result<i64> { Ok(default.integer(name)?.expect("declared default")) };
         let invalid = |section: &str, option: &str, value: &str, expected: &str| {
-            let (path, line) = sources.raw(section, option).map_or_else(
-                || (Default::default(), 0),
-                |raw| (raw.path.clone(), raw.line),
-            );
-            ConfigError::InvalidValue(Box::new(InvalidValue {
-                path,
-                line,
-                section: section.into(),
-                option: option.into(),
-                value: value.into(),
-                expected: expected.into(),
-            }))
+            sources.invalid_value(section, option, value, expected)
         };
         let node_not_found_hook = processing
             .string("node_not_found_hook")?

@@ -12,6 +12,7 @@ mod groups;
 mod ini;
 mod ironic;
 mod processing;
+mod pxe_filter;
 mod sources;
 
 pub use conductor::{ConductorOptions, DiscoveryOptions, NODE_NOT_FOUND_HOOKS, StoreData};
@@ -20,4 +21,5 @@ pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};
 pub use ironic::{IronicOptions, KeystoneAuthtokenOptions};
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
+pub use pxe_filter::{PxeFilterDriver, PxeFilterOptions};
 pub use sources::{ConfigSources, Lookup, UnknownOption};

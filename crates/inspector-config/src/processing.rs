@@ -1,7 +1,7 @@
 //! `[processing]`, `[capabilities]` and `[pci_devices]`: the options the
 //! processing hooks read, with upstream's names and defaults.
 
-use crate::error::{ConfigError, InvalidValue, Result};
+use crate::error::Result;
 use crate::sources::ConfigSources;
 
 /// The hooks enabled by default, in order.
@@ -90,18 +90,12 @@ impl ProcessingOptions {
             if choices.contains(&value.as_str()) {
                 return Ok(value);
             }
-            let (path, line) = sources.raw("processing", option).map_or_else(
-                || (Default::default(), 0),
-                |raw| (raw.path.clone(), raw.line),
-            );
-            Err(ConfigError::InvalidValue(Box::new(InvalidValue {
-                path,
-                line,
-                section: "processing".into(),
-                option: option.into(),
+            Err(sources.invalid_value(
+                "processing",
+                option,
                 value,
-                expected: format!("one of {}", choices.join(", ")),
-            })))
+                &format!("one of {}", choices.join(", ")),
+            ))
         };
         let add_ports = match choice("add_ports", &["all", "active", "pxe", "disabled"])?.as_str() {
             "all" => AddPorts::All,

@@ -109,6 +109,29 @@ impl ConfigSources {
             .find_map(|file| file.sections.get(section)?.get(option)?.last())
     }
 
+    /// The error for an option whose value is not one the service accepts,
+    /// naming the file and line where it was set.
+    pub fn invalid_value(
+        &self,
+        section: &str,
+        option: &str,
+        value: impl Into<String>,
+        expected: &str,
+    ) -> crate::error::ConfigError {
+        let (path, line) = self.raw(section, option).map_or_else(
+            || (Default::default(), 0),
+            |raw| (raw.path.clone(), raw.line),
+        );
+        crate::error::ConfigError::InvalidValue(Box::new(crate::error::InvalidValue {
+            path,
+            line,
+            section: section.into(),
+            option: option.into(),
+            value: value.into(),
+            expected: expected.into(),
+        }))
+    }
+
     /// A typed view of one section, with the declared defaults used for
     /// unset options and for `$name` references.
     pub fn section<'a>(

@@ -57,7 +57,7 @@ impl Conductor {
             warn!(%error, "could not finish the aborted introspection");
             return;
         }
-        if let Err(error) = self.parts().pxe_filter.sync().await {
+        if let Err(error) = self.sync_pxe_filter().await {
             warn!(%error, "PXE filter sync after abort failed");
         }
         info!("introspection aborted");

@@ -42,7 +42,7 @@ impl Conductor {
         };
         let timed_out = self.cache().clean_up(policy).await?;
         if !timed_out.is_empty() {
-            self.parts().pxe_filter.sync().await?;
+            self.sync_pxe_filter().await?;
         }
         Ok(timed_out)
     }

@@ -144,7 +144,7 @@ impl Conductor {
                 .save(record.uuid, true, &data)
                 .await
                 .map_err(|e| CoreError::bad_request(e.to_string()))?;
-            self.parts().pxe_filter.sync().await?;
+            self.sync_pxe_filter().await?;
             self.apply_rules(record.uuid, &data).await
         };
         if let Err(error) = body.await {

@@ -139,7 +139,7 @@ impl Conductor {
         if !ports.is_empty() {
             let macs = ports.into_iter().map(|p| p.address).collect();
             self.cache().add_attribute(uuid, "mac", macs).await?;
-            self.parts().pxe_filter.sync().await?;
+            self.sync_pxe_filter().await?;
         }
         if self.parts().options.node_not_found_hook.is_none()
             && self.cache().attributes(uuid).await?.is_empty()

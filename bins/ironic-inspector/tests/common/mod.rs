@@ -85,7 +85,8 @@ pub(crate) fn config(ironic_url: &str, extra_default: &str, extra_sections: &str
          http_basic_auth_user_file = {{dir}}/htpasswd\n\
          [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
          [ironic]\nauth_type = none\nendpoint_override = {ironic_url}\nretry_interval = 0\n\
-         [processing]\nstore_data = database\n[healthcheck]\nenabled = true\n{extra_sections}"
+         [processing]\nstore_data = database\n[healthcheck]\nenabled = true\n\
+         [pxe_filter]\ndriver = noop\n{extra_sections}"
     )
 }
 
