@@ -76,7 +76,7 @@ async fn run() {
         format!(
             "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nclean_up_period = 0\n\
              [database]\nconnection = sqlite:///{}\n[ironic]\nauth_type = none\nendpoint_override = {}\n\
-             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n",
+             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n[pxe_filter]\ndriver = noop\n",
             db_path.display(),
             fake.url()
         ),

@@ -2,6 +2,7 @@
 //! process, configured by upstream's `inspector.conf`.
 
 mod auth;
+mod coordination;
 mod listen;
 mod pxe_filter;
 
@@ -13,15 +14,13 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
-    ApiProtectionOptions, ConductorOptions, ConfigSources, DatabaseOptions, DefaultOptions,
-    IniFile, IronicOptions, ProcessingOptions, PxeFilterOptions, StoreData,
+    ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
+    DefaultOptions, IniFile, IronicOptions, ProcessingOptions, PxeFilterOptions, StoreData,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore};
 use inspector_hooks::HookSet;
 use inspector_ironic::HttpIronic;
-use inspector_node_cache::{
-    Backend, DatabaseUrl, Db, InProcessLocks, NodeCache, PoolOptions, SchemaStatus,
-};
+use inspector_node_cache::{Backend, DatabaseUrl, Db, NodeCache, PoolOptions, SchemaStatus};
 
 /// Hardware introspection for OpenStack Bare Metal.
 #[derive(Debug, Parser)]
@@ -84,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let ironic_options = IronicOptions::from_sources(&sources)?;
     let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
     let pxe_options = PxeFilterOptions::from_sources(&sources)?;
+    let coordination_options = CoordinationOptions::from_sources(&sources)?;
     for unknown in sources.unknown_options() {
         tracing::warn!(
             file = %unknown.path.display(),
@@ -99,7 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("cannot open the database")?;
     prepare_schema(&db).await?;
-    let cache = NodeCache::new(db, Arc::new(InProcessLocks::new()));
+    let coordination = coordination::from_config(&coordination_options, &url, &db)?;
+    let cache = NodeCache::new(db, coordination.locks.clone());
     let ironic = Arc::new(
         HttpIronic::new(&ironic_options)
             .await
@@ -107,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, conductor_options.clone());
     parts.pxe_filter = pxe_filter::from_config(&pxe_options, &conductor_options)?;
+    parts.lease = coordination.lease.clone();
     if conductor_options.store_data == StoreData::Database {
         parts.store = DataStore::Database(cache);
     }
@@ -171,6 +173,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let _ = periodic.await;
     let _ = pxe_sync.await;
     conductor.tear_down_pxe_filter().await;
+    if let Some(leases) = &coordination.leases {
+        leases.release_all().await;
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! names, and performs no I/O other than reading the configuration files.
 
 mod conductor;
+mod coordination;
 mod error;
 mod groups;
 mod ini;
@@ -16,6 +17,7 @@ mod pxe_filter;
 mod sources;
 
 pub use conductor::{ConductorOptions, DiscoveryOptions, NODE_NOT_FOUND_HOOKS, StoreData};
+pub use coordination::{CoordinationOptions, LockBackend};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
 pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
 pub use ini::{IniFile, RawValue};

@@ -32,6 +32,6 @@ pub use conductor::{Conductor, ConductorParts};
 pub use error::{CoreError, Result};
 pub use lookup::IronicLookup;
 pub use metrics::{DURATION_BUCKETS, EngineMetrics, MetricsSnapshot};
-pub use periodic::{AlwaysLeader, PeriodicLease};
+pub use periodic::{AlwaysLeader, DatabaseLease, PeriodicLease};
 pub use seams::{FirewallFilter, NoPxeFilter, PxeFilter};
 pub use storage::{DataStore, StoreError};

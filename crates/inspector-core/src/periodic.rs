@@ -32,6 +32,23 @@ impl PeriodicLease for AlwaysLeader {
     }
 }
 
+/// Leases in the database: one process of several runs each task.
+#[derive(Debug, Clone)]
+pub struct DatabaseLease(pub inspector_node_cache::DbLease);
+
+#[async_trait]
+impl PeriodicLease for DatabaseLease {
+    async fn holds(&self, task: &str) -> bool {
+        match self.0.acquire(task).await {
+            Ok(held) => held,
+            Err(error) => {
+                warn!(%error, task, "cannot take the task's lease; skipping this round");
+                false
+            }
+        }
+    }
+}
+
 impl Conductor {
     /// One round of the time-out task; returns the records that timed out.
     pub async fn clean_up_once(&self) -> Result<Vec<NodeUuid>> {

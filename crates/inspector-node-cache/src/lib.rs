@@ -5,7 +5,8 @@
 //! `introspection_data` tables (diesel over SQLite, PostgreSQL and MySQL with
 //! one code base), the embedded migrations that produce upstream's schema, the
 //! matching of ramdisk data to a record, optimistic concurrency through
-//! `version_id`, and node locks ([`NodeLocks`]).
+//! `version_id`, and node locks ([`NodeLocks`]: in this process's memory, or
+//! in the database for several processes, with the leases of periodic tasks).
 //!
 //! It must not know about HTTP, the API's microversions or how Ironic is
 //! reached: Ironic look-ups it needs go through the [`IronicNodes`] trait.
@@ -14,6 +15,7 @@
 mod cache;
 mod clock;
 mod db;
+mod db_locks;
 mod error;
 mod ironic;
 mod locks;
@@ -28,6 +30,7 @@ pub mod testing;
 pub use cache::{CleanUpPolicy, LookupQuery, NodeCache, NodeInfo};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};
+pub use db_locks::{DbLease, DbLockOptions, DbLocks, SharedLock, holder_id};
 pub use error::{Error, Result};
 pub use inspector_fsm::{Event, State, Strictness};
 pub use inspector_types::NodeUuid;

@@ -86,6 +86,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Exclusive node locks held by service processes (beyond upstream's schema).
+    node_locks (node_uuid) {
+        node_uuid -> Text,
+        holder -> Text,
+        acquired_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Leases of periodic tasks (beyond upstream's schema).
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(attributes -> nodes (node_uuid));
 diesel::allow_tables_to_appear_in_same_query!(nodes, attributes, options, introspection_data);
 diesel::allow_tables_to_appear_in_same_query!(rules, rule_conditions, rule_actions);

@@ -18,6 +18,19 @@ pub(crate) struct Service {
 }
 
 impl Service {
+    /// Kills the process with SIGKILL (no clean-up of any kind) and reaps it.
+    #[allow(dead_code)] // Not every test binary kills services.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process id.
+    #[allow(dead_code)] // Not every test binary needs it.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The lines the service logged so far.
     pub(crate) fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()

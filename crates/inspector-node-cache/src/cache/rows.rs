@@ -56,8 +56,13 @@ pub(crate) fn begin_write(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
-/// Runs `work` in one transaction, retried up to 5 times on deadlocks.
-/// `work` calls [`begin_write`] first if it reads before it writes.
+/// Attempts of a transaction that the database aborted as a deadlock victim.
+const TRANSACTION_ATTEMPTS: u32 = 10;
+
+/// Runs `work` in one transaction, retried on deadlocks after a random pause
+/// that grows with each attempt (processes sharing a database otherwise meet
+/// again in the same deadlock). `work` calls [`begin_write`] first if it
+/// reads before it writes.
 pub(crate) fn write_transaction<T>(
     conn: &mut AnyConnection,
     mut work: impl FnMut(&mut AnyConnection) -> Result<T>,
@@ -67,8 +72,13 @@ pub(crate) fn write_transaction<T>(
         attempt += 1;
         let result = conn.transaction(&mut work);
         match result {
-            Err(error) if attempt < 5 && error.is_transient() => {
+            Err(error) if attempt < TRANSACTION_ATTEMPTS && error.is_transient() => {
                 tracing::debug!(%error, attempt, "retrying a transaction after a deadlock");
+                let ceiling = 2_u128.pow(attempt.min(7));
+                let pause = uuid::Uuid::new_v4().as_u128() % ceiling + 1;
+                std::thread::sleep(std::time::Duration::from_millis(
+                    u64::try_from(pause).unwrap_or(1),
+                ));
             }
             other => return other,
         }

@@ -1,0 +1,407 @@
+//! Node locks and task leases stored in the database, so that several service
+//! processes sharing one PostgreSQL or MySQL database coordinate through it,
+//! as Ironic's conductors do with their node reservations.
+//!
+//! * An exclusive lock is a `node_locks` row: taking it is one `INSERT` that
+//!   the primary key lets exactly one process win. The row names its holder
+//!   (host, process, a random part) and the time it was taken.
+//! * Holders refresh `heartbeat_at` of their rows; a row whose heartbeat is
+//!   older than the expiry belongs to a dead process and is taken over with a
+//!   conditional `UPDATE` (one winner), which is logged.
+//! * Waiting: `lock` retries a configured number of times with a pause (the
+//!   "blocking" mode), [`DbLocks::lock_patient`] until it succeeds, `try_lock`
+//!   once. Waiters of the same process queue in memory first.
+//! * Shared use takes nothing in the database; [`SharedLock::upgrade`] turns
+//!   it into the exclusive lock.
+//! * Dropping a [`NodeLock`] deletes the row (then lets the next waiter of
+//!   this process in), on every path out of the work.
+//! * A lease (`leases` row) says which process runs a periodic task until it
+//!   expires; its holder renews it, another process takes it once expired.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use inspector_types::NodeUuid;
+use tracing::{debug, info, warn};
+
+use crate::db::{Backend, Db};
+use crate::error::Error;
+use crate::locks::{InProcessLocks, LockError, NodeLock, NodeLocks};
+use crate::schema::{leases, node_locks};
+
+/// How database locks wait and expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbLockOptions {
+    /// Further attempts of a blocking acquisition after the first.
+    pub retry_attempts: u32,
+    /// Pause between attempts.
+    pub retry_interval: Duration,
+    /// How often holders refresh their rows.
+    pub heartbeat_interval: Duration,
+    /// A row whose heartbeat is older than this belongs to a dead process.
+    pub expiry: Duration,
+}
+
+impl Default for DbLockOptions {
+    fn default() -> Self {
+        Self {
+            retry_attempts: 3,
+            retry_interval: Duration::from_secs(1),
+            heartbeat_interval: Duration::from_secs(10),
+            expiry: Duration::from_secs(60),
+        }
+    }
+}
+
+/// This process's name in lock and lease rows: host, process id, random part.
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &random[..8])
+}
+
+fn now(backend: Backend) -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    match backend {
+        Backend::Mysql => now.trunc_subsecs(0),
+        _ => now,
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> LockError {
+    LockError::Unavailable(error.to_string())
+}
+
+fn is_unique_violation(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
+/// Node locks in the `node_locks` table.
+#[derive(Debug, Clone)]
+pub struct DbLocks {
+    db: Db,
+    holder: String,
+    options: DbLockOptions,
+    local: InProcessLocks,
+}
+
+impl DbLocks {
+    /// Locks held as `holder` (see [`holder_id`]).
+    pub fn new(db: Db, holder: String, options: DbLockOptions) -> Self {
+        Self {
+            db,
+            holder,
+            options,
+            local: InProcessLocks::new(),
+        }
+    }
+
+    /// This process's holder name.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Refreshes the heartbeat of every row this process holds, forever (spawn it).
+    pub async fn run_heartbeat(self) {
+        let mut ticker = tokio::time::interval(self.options.heartbeat_interval);
+        loop {
+            ticker.tick().await;
+            let (holder, backend) = (self.holder.clone(), self.db.backend());
+            let result = self
+                .db
+                .run(move |conn| {
+                    Ok(
+                        diesel::update(node_locks::table.filter(node_locks::holder.eq(&holder)))
+                            .set(node_locks::heartbeat_at.eq(now(backend)))
+                            .execute(conn)?,
+                    )
+                })
+                .await;
+            if let Err(error) = result {
+                warn!(%error, "cannot refresh node lock heartbeats");
+            }
+        }
+    }
+
+    /// One attempt: the `INSERT` that exactly one process wins, or the
+    /// take-over of a row whose holder stopped beating.
+    async fn try_row(&self, uuid: NodeUuid) -> Result<bool, LockError> {
+        let (holder, backend) = (self.holder.clone(), self.db.backend());
+        let key = uuid.to_string();
+        let inserted = self
+            .db
+            .run({
+                let (holder, key) = (holder.clone(), key.clone());
+                move |conn| {
+                    let at = now(backend);
+                    diesel::insert_into(node_locks::table)
+                        .values((
+                            node_locks::node_uuid.eq(&key),
+                            node_locks::holder.eq(&holder),
+                            node_locks::acquired_at.eq(at),
+                            node_locks::heartbeat_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                }
+            })
+            .await;
+        match inserted {
+            Ok(()) => return Ok(true),
+            Err(error) if is_unique_violation(&error) => {}
+            Err(error) => return Err(unavailable(error)),
+        }
+        let expiry =
+            chrono::Duration::from_std(self.options.expiry).unwrap_or(chrono::Duration::MAX);
+        let taken = self
+            .db
+            .run(move |conn| {
+                let row: Option<(String, NaiveDateTime)> = node_locks::table
+                    .find(&key)
+                    .select((node_locks::holder, node_locks::heartbeat_at))
+                    .load(conn)?
+                    .into_iter()
+                    .next();
+                let Some((old, beat)) = row else {
+                    return Ok(None);
+                };
+                let at = now(backend);
+                if at - beat < expiry {
+                    return Ok(None);
+                }
+                let updated = diesel::update(
+                    node_locks::table
+                        .filter(node_locks::node_uuid.eq(&key))
+                        .filter(node_locks::holder.eq(&old))
+                        .filter(node_locks::heartbeat_at.eq(beat)),
+                )
+                .set((
+                    node_locks::holder.eq(&holder),
+                    node_locks::acquired_at.eq(at),
+                    node_locks::heartbeat_at.eq(at),
+                ))
+                .execute(conn)?;
+                Ok((updated == 1).then_some(old))
+            })
+            .await
+            .map_err(unavailable)?;
+        match taken {
+            Some(dead) => {
+                warn!(node = %uuid, %dead, "took over the lock of a holder that stopped beating");
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn held(&self, uuid: NodeUuid, local: NodeLock) -> NodeLock {
+        debug!(node = %uuid, holder = %self.holder, "acquired database lock");
+        NodeLock::new(
+            uuid,
+            RowRelease {
+                db: self.db.clone(),
+                holder: self.holder.clone(),
+                uuid,
+                local: Some(local),
+            },
+        )
+    }
+
+    /// Waits until the lock is free, however long that takes ("patient" mode).
+    pub async fn lock_patient(&self, uuid: NodeUuid) -> Result<NodeLock, LockError> {
+        let local = self.local.lock(uuid).await?;
+        loop {
+            if self.try_row(uuid).await? {
+                return Ok(self.held(uuid, local));
+            }
+            tokio::time::sleep(self.options.retry_interval).await;
+        }
+    }
+
+    /// Shared use of the node: nothing is taken until [`SharedLock::upgrade`].
+    pub fn lock_shared(&self, uuid: NodeUuid) -> SharedLock<'_> {
+        SharedLock { locks: self, uuid }
+    }
+}
+
+/// Shared use of a node (reads only); upgrade it to change the node.
+#[derive(Debug)]
+pub struct SharedLock<'l> {
+    locks: &'l DbLocks,
+    uuid: NodeUuid,
+}
+
+impl SharedLock<'_> {
+    /// The node.
+    pub fn uuid(&self) -> NodeUuid {
+        self.uuid
+    }
+
+    /// Takes the exclusive lock, waiting as a blocking acquisition does.
+    pub async fn upgrade(self) -> Result<NodeLock, LockError> {
+        self.locks.lock(self.uuid).await
+    }
+}
+
+#[async_trait::async_trait]
+impl NodeLocks for DbLocks {
+    async fn lock(&self, uuid: NodeUuid) -> Result<NodeLock, LockError> {
+        let local = self.local.lock(uuid).await?;
+        for attempt in 0..=self.options.retry_attempts {
+            if self.try_row(uuid).await? {
+                return Ok(self.held(uuid, local));
+            }
+            if attempt < self.options.retry_attempts {
+                debug!(node = %uuid, attempt, "node is locked by another process; retrying");
+                tokio::time::sleep(self.options.retry_interval).await;
+            }
+        }
+        Err(LockError::Timeout(uuid))
+    }
+
+    async fn try_lock(&self, uuid: NodeUuid) -> Result<Option<NodeLock>, LockError> {
+        let Some(local) = self.local.try_lock(uuid).await? else {
+            return Ok(None);
+        };
+        if self.try_row(uuid).await? {
+            Ok(Some(self.held(uuid, local)))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Deletes the row when the lock is dropped, then lets the next local waiter in.
+struct RowRelease {
+    db: Db,
+    holder: String,
+    uuid: NodeUuid,
+    local: Option<NodeLock>,
+}
+
+fn delete_row(
+    conn: &mut crate::db::AnyConnection,
+    uuid: NodeUuid,
+    holder: &str,
+) -> crate::error::Result<usize> {
+    Ok(diesel::delete(
+        node_locks::table
+            .filter(node_locks::node_uuid.eq(uuid.to_string()))
+            .filter(node_locks::holder.eq(holder)),
+    )
+    .execute(conn)?)
+}
+
+impl Drop for RowRelease {
+    fn drop(&mut self) {
+        let (db, holder, uuid, local) = (
+            self.db.clone(),
+            std::mem::take(&mut self.holder),
+            self.uuid,
+            self.local.take(),
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let result = db.run(move |conn| delete_row(conn, uuid, &holder)).await;
+                    if let Err(error) = result {
+                        warn!(node = %uuid, %error, "cannot release a database lock; it expires");
+                    }
+                    drop(local);
+                });
+            }
+            Err(_) => {
+                if let Err(error) = db.run_blocking(|conn| delete_row(conn, uuid, &holder)) {
+                    warn!(node = %uuid, %error, "cannot release a database lock; it expires");
+                }
+                drop(local);
+            }
+        }
+    }
+}
+
+/// Leases of periodic tasks in the `leases` table.
+#[derive(Debug, Clone)]
+pub struct DbLease {
+    db: Db,
+    holder: String,
+    ttl: Duration,
+}
+
+impl DbLease {
+    /// Leases held as `holder`, valid for `ttl` unless renewed.
+    pub fn new(db: Db, holder: String, ttl: Duration) -> Self {
+        Self { db, holder, ttl }
+    }
+
+    /// Takes or renews the lease of `task`; whether this process holds it.
+    pub async fn acquire(&self, task: &str) -> Result<bool, LockError> {
+        let name = task.to_owned();
+        let (holder, backend, task) = (self.holder.clone(), self.db.backend(), task.to_owned());
+        let ttl = chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::MAX);
+        let outcome = self
+            .db
+            .run(move |conn| {
+                let at = now(backend);
+                let renewed = diesel::update(
+                    leases::table
+                        .filter(leases::name.eq(&task))
+                        .filter(leases::holder.eq(&holder).or(leases::expires_at.lt(at))),
+                )
+                .set((leases::holder.eq(&holder), leases::expires_at.eq(at + ttl)))
+                .execute(conn)?;
+                if renewed == 1 {
+                    return Ok(true);
+                }
+                let inserted = diesel::insert_into(leases::table)
+                    .values((
+                        leases::name.eq(&task),
+                        leases::holder.eq(&holder),
+                        leases::expires_at.eq(at + ttl),
+                    ))
+                    .execute(conn);
+                match inserted {
+                    Ok(_) => Ok(true),
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                        Ok(false)
+                    }
+                    Err(other) => Err(other.into()),
+                }
+            })
+            .await
+            .map_err(unavailable)?;
+        if outcome {
+            debug!(task = %name, "lease held");
+        }
+        Ok(outcome)
+    }
+
+    /// Gives up the leases this process holds (at shutdown), so that another
+    /// process takes them at once.
+    pub async fn release_all(&self) {
+        let holder = self.holder.clone();
+        let result = self
+            .db
+            .run(move |conn| {
+                Ok(
+                    diesel::delete(leases::table.filter(leases::holder.eq(&holder)))
+                        .execute(conn)?,
+                )
+            })
+            .await;
+        match result {
+            Ok(count) => info!(count, "task leases released"),
+            Err(error) => warn!(%error, "cannot release task leases"),
+        }
+    }
+}
