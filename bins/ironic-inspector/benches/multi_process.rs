@@ -7,8 +7,7 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)] // A benchmark report.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,8 @@ use inspector_node_cache::testing::TestDatabase;
 use inspector_node_cache::{Backend, DbLockOptions, DbLocks, NodeLocks, NodeUuid};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
+
+mod support;
 
 const NODES: usize = 600;
 const CLIENTS: usize = 16;
@@ -79,24 +80,7 @@ fn spawn(dir: &std::path::Path, index: usize, database: &str, ironic: &str) -> (
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
-        .arg("--config-file")
-        .arg(&config)
-        .env("RUST_LOG", "warn,ironic_inspector=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
-            }
-        }
-    });
-    let url = receiver.recv_timeout(Duration::from_secs(30)).unwrap();
-    (child, url)
+    support::spawn_service(&config)
 }
 
 async fn finished_total(http: &reqwest::Client, urls: &[String]) -> usize {

@@ -10,8 +10,6 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)] // A benchmark report.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +18,8 @@ use inspector_node_cache::DatabaseUrl;
 use inspector_node_cache::testing::TestDatabase;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
+
+mod support;
 
 const NODES: usize = 1000;
 const CLIENTS: usize = 16;
@@ -84,23 +84,7 @@ async fn run() {
     .unwrap();
 
     let spawned = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
-        .arg("--config-file")
-        .arg(&config)
-        .env("RUST_LOG", "warn,ironic_inspector=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = sender.send(line[at + "listening on ".len()..].trim().to_owned());
-            }
-        }
-    });
-    let base = receiver.recv_timeout(Duration::from_secs(30)).unwrap();
+    let (mut child, base) = support::spawn_service(&config);
     let http = reqwest::Client::new();
     while http.get(&base).send().await.is_err() {}
     let ready = spawned.elapsed();
