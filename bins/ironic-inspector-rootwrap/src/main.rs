@@ -31,6 +31,19 @@ enum Filter {
         user: String,
         words: Vec<Regex>,
     },
+    /// `StdinRegExpFilter, <exe>, <user>, <line re>, <re>...`: as
+    /// `RegExpFilter`, and every line of standard input must fully match
+    /// `<line re>` (the input is read and checked before the command runs).
+    StdinRegExp {
+        exe: String,
+        user: String,
+        words: Vec<Regex>,
+        line: Regex,
+    },
+}
+
+fn anchored(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
 }
 
 impl Filter {
@@ -44,12 +57,24 @@ impl Filter {
             ["RegExpFilter", exe, user, patterns @ ..] if !patterns.is_empty() => {
                 let words = patterns
                     .iter()
-                    .map(|p| Regex::new(&format!("^(?:{p})$")).map_err(|e| e.to_string()))
+                    .map(|p| anchored(p))
                     .collect::<Result<_, _>>()?;
                 Ok(Self::RegExp {
                     exe: (*exe).to_owned(),
                     user: (*user).to_owned(),
                     words,
+                })
+            }
+            ["StdinRegExpFilter", exe, user, line, patterns @ ..] if !patterns.is_empty() => {
+                let words = patterns
+                    .iter()
+                    .map(|p| anchored(p))
+                    .collect::<Result<_, _>>()?;
+                Ok(Self::StdinRegExp {
+                    exe: (*exe).to_owned(),
+                    user: (*user).to_owned(),
+                    words,
+                    line: anchored(line)?,
                 })
             }
             [class, ..] => Err(format!("unsupported filter class {class}")),
@@ -59,13 +84,17 @@ impl Filter {
 
     fn exe(&self) -> &str {
         match self {
-            Self::Command { exe, .. } | Self::RegExp { exe, .. } => exe,
+            Self::Command { exe, .. }
+            | Self::RegExp { exe, .. }
+            | Self::StdinRegExp { exe, .. } => exe,
         }
     }
 
     fn user(&self) -> &str {
         match self {
-            Self::Command { user, .. } | Self::RegExp { user, .. } => user,
+            Self::Command { user, .. }
+            | Self::RegExp { user, .. }
+            | Self::StdinRegExp { user, .. } => user,
         }
     }
 
@@ -84,7 +113,7 @@ impl Filter {
         }
         match self {
             Self::Command { .. } => true,
-            Self::RegExp { words, .. } => {
+            Self::RegExp { words, .. } | Self::StdinRegExp { words, .. } => {
                 words.len() == command.len()
                     && words
                         .iter()
@@ -95,21 +124,47 @@ impl Filter {
     }
 }
 
+/// Largest standard input a `StdinRegExpFilter` command may receive.
+const MAX_STDIN: u64 = 64 * 1024 * 1024;
+
 struct Config {
     filters_path: Vec<PathBuf>,
     exec_dirs: Vec<PathBuf>,
 }
 
-fn list(value: &str) -> Vec<PathBuf> {
+/// Comma-separated absolute directories; a relative one would depend on the
+/// caller's working directory.
+fn list(key: &str, value: &str) -> Result<Vec<PathBuf>, String> {
     value
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
+        .map(|dir| {
+            let path = PathBuf::from(dir);
+            if path.is_absolute() {
+                Ok(path)
+            } else {
+                Err(format!("{key}: {dir} is not an absolute path"))
+            }
+        })
         .collect()
 }
 
+/// Root-owned and writable by root only: what the helper trusts.
+fn trusted(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if metadata.uid() != 0 || metadata.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} must be owned by root and writable by root only",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 fn load_config(path: &Path) -> Result<Config, String> {
+    trusted(path)?;
     let file = IniFile::load(path).map_err(|e| e.to_string())?;
     let default = file.sections.get("DEFAULT");
     let value = |key: &str| {
@@ -118,12 +173,14 @@ fn load_config(path: &Path) -> Result<Config, String> {
             .and_then(|values| values.last())
             .map(|v| v.text.clone())
     };
-    let filters_path = value("filters_path")
-        .map(|v| list(&v))
-        .ok_or("filters_path is not set")?;
-    let exec_dirs = value("exec_dirs")
-        .map(|v| list(&v))
-        .unwrap_or_else(|| list("/sbin,/usr/sbin,/bin,/usr/bin"));
+    let filters_path = list(
+        "filters_path",
+        &value("filters_path").ok_or("filters_path is not set")?,
+    )?;
+    let exec_dirs = list(
+        "exec_dirs",
+        &value("exec_dirs").unwrap_or_else(|| "/sbin,/usr/sbin,/bin,/usr/bin".to_owned()),
+    )?;
     Ok(Config {
         filters_path,
         exec_dirs,
@@ -135,6 +192,12 @@ fn load_config(path: &Path) -> Result<Config, String> {
 fn load_filters(dirs: &[PathBuf]) -> Vec<Filter> {
     let mut filters = Vec::new();
     for dir in dirs {
+        if let Err(error) = trusted(dir) {
+            if dir.exists() {
+                eprintln!("ironic-inspector-rootwrap: ignoring filter directory: {error}");
+            }
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
@@ -148,6 +211,10 @@ fn load_filters(dirs: &[PathBuf]) -> Vec<Filter> {
             .collect();
         files.sort();
         for path in files {
+            if let Err(error) = trusted(&path) {
+                eprintln!("ironic-inspector-rootwrap: ignoring filter file: {error}");
+                continue;
+            }
             let Ok(file) = IniFile::load(&path) else {
                 eprintln!(
                     "ironic-inspector-rootwrap: ignoring unreadable filter file {}",
@@ -155,10 +222,16 @@ fn load_filters(dirs: &[PathBuf]) -> Vec<Filter> {
                 );
                 continue;
             };
-            for (name, definitions) in file.sections.get("Filters").into_iter().flatten() {
-                let Some(definition) = definitions.last() else {
-                    continue;
-                };
+            // In the order the file defines them (the first match wins).
+            let mut definitions: Vec<(&String, &inspector_config::RawValue)> = file
+                .sections
+                .get("Filters")
+                .into_iter()
+                .flatten()
+                .filter_map(|(name, values)| values.last().map(|v| (name, v)))
+                .collect();
+            definitions.sort_by_key(|(_, definition)| definition.line);
+            for (name, definition) in definitions {
                 match Filter::parse(&definition.text) {
                     Ok(filter) => filters.push(filter),
                     Err(error) => eprintln!(
@@ -208,7 +281,16 @@ fn refuse(code: u8, message: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(args) = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string().ok())
+        .collect::<Option<Vec<String>>>()
+    else {
+        return refuse(
+            UNAUTHORIZED,
+            "Unauthorized command: an argument is not UTF-8",
+        );
+    };
     let Some((config_path, command)) = args.split_first().filter(|(_, c)| !c.is_empty()) else {
         return refuse(NO_COMMAND, "No command specified");
     };
@@ -234,8 +316,35 @@ fn main() -> ExitCode {
             &format!("Executable not found: {}", filter.exe()),
         );
     };
+    let input = match filter {
+        Filter::StdinRegExp { line, .. } => {
+            use std::io::Read;
+            let mut text = String::new();
+            if std::io::stdin()
+                .take(MAX_STDIN)
+                .read_to_string(&mut text)
+                .is_err()
+            {
+                return refuse(
+                    UNAUTHORIZED,
+                    "Unauthorized command: standard input is not UTF-8 text",
+                );
+            }
+            if let Some(bad) = text.lines().find(|l| !line.is_match(l)) {
+                return refuse(
+                    UNAUTHORIZED,
+                    &format!("Unauthorized command: input line not allowed: {bad}"),
+                );
+            }
+            Some(text)
+        }
+        _ => None,
+    };
     let mut child = Command::new(&program);
-    child.args(&command[1..]);
+    child.args(&command[1..]).current_dir("/");
+    if input.is_some() {
+        child.stdin(std::process::Stdio::piped());
+    }
     // Nothing of the caller's environment reaches the privileged command.
     child.env_clear();
     let path = std::env::join_paths(&config.exec_dirs).unwrap_or_default();
@@ -246,7 +355,14 @@ fn main() -> ExitCode {
         };
         child.uid(uid).gid(gid);
     }
-    match child.status() {
+    let status = child.spawn().and_then(|mut running| {
+        if let (Some(text), Some(mut pipe)) = (input, running.stdin.take()) {
+            use std::io::Write;
+            pipe.write_all(text.as_bytes())?;
+        }
+        running.wait()
+    });
+    match status {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(code), _) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
             (None, Some(signal)) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(255)),

@@ -42,13 +42,23 @@ impl Setup {
     }
 
     fn run(&self, command: &[&str]) -> (Option<i32>, String, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector-rootwrap"))
+        self.run_with_input(command, "")
+    }
+
+    fn run_with_input(&self, command: &[&str], input: &str) -> (Option<i32>, String, String) {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector-rootwrap"))
             .arg(self.config())
             .args(command)
             .env("LD_PRELOAD", "/nonexistent/inject.so")
             .env("INJECTED", "yes")
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let output = child.wait_with_output().unwrap();
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -85,6 +95,9 @@ fn the_environment_is_cleaned() {
 #[case::iptables_chain_with_metacharacters(&["iptables", "-w", "-F", "x;reboot"])]
 #[case::iptables_extra_argument(&["iptables", "-w", "-N", "ironic-inspector", "--verbose"])]
 #[case::iptables_restore_with_a_file(&["iptables-restore", "-w", "--noflush", "/tmp/rules"])]
+#[case::iptables_flush_a_builtin_chain(&["iptables", "-w", "-F", "INPUT"])]
+#[case::iptables_jump_to_accept(&["iptables", "-w", "-I", "INPUT", "-i", "eth0", "-p", "udp", "--dport", "67", "-j", "ACCEPT"])]
+#[case::iptables_other_services_chain(&["iptables", "-w", "-X", "DOCKER"])]
 fn refused_command_lines_run_nothing(#[case] command: &[&str]) {
     let setup = Setup::new();
     let marker = Path::new("/tmp/rootwrap-pwned");
@@ -108,6 +121,44 @@ fn the_shipped_filters_allow_the_filters_command_lines() {
     // The probe is allowed and runs (it only prints iptables' help).
     let (code, _, stderr) = setup.run(&["iptables", "-w", "-h"]);
     assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[rstest]
+#[case::policy("*filter\n-P INPUT ACCEPT\nCOMMIT\n")]
+#[case::flush("*filter\n-F INPUT\nCOMMIT\n")]
+#[case::other_table("*nat\n-A PREROUTING -j DNAT --to-destination 10.0.0.1\nCOMMIT\n")]
+#[case::accept_rule_in_input("*filter\n-I INPUT -j ACCEPT\nCOMMIT\n")]
+#[case::module_option("*filter\n-A ironic-inspector_temp -j DROP --modprobe=/tmp/x\nCOMMIT\n")]
+fn restore_scripts_outside_the_filters_rules_are_refused(#[case] script: &str) {
+    let setup = Setup::new();
+    let (code, _, stderr) = setup.run_with_input(&["iptables-restore", "-w", "--noflush"], script);
+    assert_eq!(code, Some(99), "{stderr}");
+    assert!(stderr.contains("input line not allowed"), "{stderr}");
+}
+
+#[test]
+fn untrusted_configuration_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = Setup::new();
+    // A filter file others can write is ignored (so `cat` is not allowed by it).
+    let writable = setup.dir.path().join("rootwrap.d").join("writable.filters");
+    std::fs::write(&writable, "[Filters]\ncat: CommandFilter, cat, root\n").unwrap();
+    std::fs::set_permissions(&writable, std::fs::Permissions::from_mode(0o666)).unwrap();
+    assert_eq!(setup.run(&["cat", "/etc/hostname"]).0, Some(99));
+    // Relative directories would depend on the caller's working directory.
+    let relative = setup.dir.path().join("relative.conf");
+    std::fs::write(
+        &relative,
+        "[DEFAULT]\nfilters_path = rootwrap.d\nexec_dirs = sbin\n",
+    )
+    .unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_ironic-inspector-rootwrap"))
+        .arg(&relative)
+        .args(["echo", "hello"])
+        .current_dir(setup.dir.path())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(97));
 }
 
 #[test]

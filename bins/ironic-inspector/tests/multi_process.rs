@@ -204,9 +204,13 @@ async fn three_processes_on_one_database(#[case] backend: Backend) {
         }
     }
     let accepted = statuses.iter().filter(|s| **s == 200).count();
+    let mut refused = std::collections::BTreeMap::new();
+    for status in statuses.iter().filter(|s| **s != 200) {
+        *refused.entry(*status).or_insert(0) += 1;
+    }
     let _ = writeln!(
         std::io::stderr(),
-        "{backend:?}: {finished} finished, {errors} in error ({accepted} posts accepted) after killing one of three processes"
+        "{backend:?}: {finished} finished, {errors} in error ({accepted} posts accepted, refused by status: {refused:?}) after killing one of three processes"
     );
     assert_eq!(finished + errors, NODES);
     assert!(

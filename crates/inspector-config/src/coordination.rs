@@ -69,6 +69,15 @@ impl CoordinationOptions {
                 )),
             }
         };
+        let (heartbeat, expiry) = (seconds("lock_heartbeat_interval")?, seconds("lock_expiry")?);
+        if heartbeat * 2.0 >= expiry {
+            return Err(sources.invalid_value(
+                "coordination",
+                "lock_expiry",
+                expiry.to_string(),
+                "more than twice lock_heartbeat_interval (a live holder would lose its locks)",
+            ));
+        }
         Ok(Self {
             locks,
             node_locked_retry_attempts: u32::try_from(
@@ -79,8 +88,8 @@ impl CoordinationOptions {
             )
             .unwrap_or(3),
             node_locked_retry_interval: seconds("node_locked_retry_interval")?,
-            lock_heartbeat_interval: seconds("lock_heartbeat_interval")?,
-            lock_expiry: seconds("lock_expiry")?,
+            lock_heartbeat_interval: heartbeat,
+            lock_expiry: expiry,
             lease_ttl: seconds("lease_ttl")?,
         })
     }
@@ -98,7 +107,7 @@ mod tests {
         assert_eq!(defaults.locks, LockBackend::Process);
         assert_eq!(defaults.node_locked_retry_attempts, 3);
         let sources = ConfigSources::from_text(
-            "[coordination]\nlocks = database\nlock_expiry = 5\nlease_ttl = 0.5\n",
+            "[coordination]\nlocks = database\nlock_heartbeat_interval = 1\nlock_expiry = 5\nlease_ttl = 0.5\n",
             Path::new("i.conf"),
         )
         .unwrap();

@@ -90,6 +90,9 @@ pub(crate) struct Inner {
     pub(crate) metrics: crate::metrics::EngineMetrics,
     /// The rules last compiled, reused while the stored rules are unchanged.
     pub(crate) compiled_rules: std::sync::Mutex<Option<Arc<inspector_rules::RuleSet>>>,
+    /// One PXE filter sync at a time, from reading its inputs to applying
+    /// them: an older snapshot never overwrites a newer one.
+    pub(crate) pxe_sync: tokio::sync::Mutex<()>,
 }
 
 impl Conductor {
@@ -108,6 +111,7 @@ impl Conductor {
                 last_boot: tokio::sync::Mutex::new(None),
                 metrics: crate::metrics::EngineMetrics::default(),
                 compiled_rules: std::sync::Mutex::new(None),
+                pxe_sync: tokio::sync::Mutex::new(()),
             }),
         }
     }

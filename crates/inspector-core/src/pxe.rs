@@ -46,12 +46,14 @@ impl Conductor {
 
     /// Brings the PXE filter in line with Ironic and the records.
     pub async fn sync_pxe_filter(&self) -> Result<()> {
+        let _turn = self.inner.pxe_sync.lock().await;
         let inputs = self.pxe_inputs().await?;
         self.parts().pxe_filter.sync(inputs).await
     }
 
     /// Sets the PXE filter up (at start; a failure stops the start).
     pub async fn init_pxe_filter(&self) -> Result<()> {
+        let _turn = self.inner.pxe_sync.lock().await;
         let inputs = self.pxe_inputs().await?;
         self.parts().pxe_filter.init(inputs).await
     }

@@ -63,7 +63,11 @@ impl DnsmasqDriver {
     /// Writes `content` to `name` in the hosts directory, atomically.
     fn write(&self, name: &str, content: &str) -> Result<(), FilterError> {
         let target = self.options.hostsdir.join(name);
-        let temporary = self.options.hostsdir.join(format!(".{name}.tmp"));
+        // Unique per process: several processes of one host may share the directory.
+        let temporary = self
+            .options
+            .hostsdir
+            .join(format!(".{name}.{}.tmp", std::process::id()));
         std::fs::write(&temporary, content).map_err(|e| io("write", &temporary, e))?;
         std::fs::rename(&temporary, &target).map_err(|e| io("rename", &target, e))
     }

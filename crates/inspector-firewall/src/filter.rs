@@ -14,9 +14,16 @@ pub trait FilterDriver: Send + std::fmt::Debug {
     fn init(&mut self, inputs: &SyncInputs) -> Result<(), FilterError>;
     /// Brings the filter in line with `inputs`.
     fn sync(&mut self, inputs: &SyncInputs) -> Result<(), FilterError>;
-    /// Undoes what the driver set up (after a failure and at shutdown);
-    /// failures are logged, never raised.
+    /// Undoes what the driver set up (at shutdown); failures are logged,
+    /// never raised.
     fn reset(&mut self);
+
+    /// After a failed step: by default the same as [`FilterDriver::reset`].
+    /// A driver whose reset would open DHCP to everyone keeps what is in
+    /// force instead and only forgets what it believes is applied.
+    fn abandon(&mut self) {
+        self.reset();
+    }
 }
 
 /// The filter's state.
@@ -69,26 +76,41 @@ impl PxeFilter {
         self.locked().state
     }
 
-    fn step(
-        &self,
-        event: &str,
-        from: DriverState,
-        work: impl FnOnce(&mut dyn FilterDriver) -> Result<(), FilterError>,
-    ) -> Result<(), FilterError> {
+    /// Runs `work` under the lock. `init` is allowed from `Uninitialized`;
+    /// `sync` from `Initialized`, or from `Uninitialized` when `reinit` (then
+    /// the driver is set up again first, in the same lock).
+    fn step(&self, event: &str, inputs: &SyncInputs, reinit: bool) -> Result<(), FilterError> {
         let mut inner = self.locked();
-        if inner.state != from {
-            return Err(FilterError::InvalidState {
-                driver: inner.driver.name().to_owned(),
-                state: inner.state.as_str().to_owned(),
-                event: event.to_owned(),
-            });
-        }
-        inner.state = DriverState::Initialized;
-        match work(&mut *inner.driver) {
-            Ok(()) => Ok(()),
+        let run_init = match (event, inner.state) {
+            ("initialize", DriverState::Uninitialized) => true,
+            ("sync", DriverState::Initialized) => false,
+            ("sync", DriverState::Uninitialized) if reinit => {
+                tracing::warn!(
+                    "the PXE filter was reset by an earlier failure; setting it up again"
+                );
+                true
+            }
+            (_, state) => {
+                return Err(FilterError::InvalidState {
+                    driver: inner.driver.name().to_owned(),
+                    state: state.as_str().to_owned(),
+                    event: event.to_owned(),
+                });
+            }
+        };
+        let result = if run_init {
+            inner.driver.init(inputs)
+        } else {
+            inner.driver.sync(inputs)
+        };
+        match result {
+            Ok(()) => {
+                inner.state = DriverState::Initialized;
+                Ok(())
+            }
             Err(error) => {
-                tracing::error!(driver = inner.driver.name(), %error, "the PXE filter failed; resetting it");
-                inner.driver.reset();
+                tracing::error!(driver = inner.driver.name(), %error, "the PXE filter failed");
+                inner.driver.abandon();
                 inner.state = DriverState::Uninitialized;
                 Err(error)
             }
@@ -97,18 +119,14 @@ impl PxeFilter {
 
     /// Sets the filter up (`initialize`).
     pub fn init(&self, inputs: &SyncInputs) -> Result<(), FilterError> {
-        self.step("initialize", DriverState::Uninitialized, |d| d.init(inputs))
+        self.step("initialize", inputs, false)
     }
 
     /// Brings the filter in line with `inputs` (`sync`). A filter that a
     /// failure reset is set up again first (upstream stays broken until a
     /// restart).
     pub fn sync(&self, inputs: &SyncInputs) -> Result<(), FilterError> {
-        if self.state() == DriverState::Uninitialized {
-            tracing::warn!("the PXE filter was reset by an earlier failure; setting it up again");
-            return self.init(inputs);
-        }
-        self.step("sync", DriverState::Initialized, |d| d.sync(inputs))
+        self.step("sync", inputs, true)
     }
 
     /// Undoes the filter (`reset`), e.g. at shutdown.

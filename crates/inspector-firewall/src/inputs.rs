@@ -42,9 +42,20 @@ impl SyncInputs {
     }
 }
 
-/// The addresses to filter for `ports`: a port with an InfiniBand
-/// `client-id` whose GUID appears in one of the `neighs` texts (contents of
-/// `/sys/class/net/<iface>/eth/neighs`) is filtered by its EMAC.
+/// Whether `text` is a MAC address as filters write it (`aa:bb:cc:dd:ee:ff`).
+fn is_mac(text: &str) -> bool {
+    text.len() == 17
+        && text.split(':').count() == 6
+        && text
+            .split(':')
+            .all(|part| part.len() == 2 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The addresses to filter for `ports`, lower case: a port with an
+/// InfiniBand `client-id` whose GUID appears in one of the `neighs` texts
+/// (contents of `/sys/class/net/<iface>/eth/neighs`) is filtered by its
+/// EMAC. Anything that is not a MAC address is left out (and logged): these
+/// strings reach root commands and file names.
 pub fn infiniband_macs<'p>(
     ports: impl Iterator<Item = &'p PortMac>,
     neighs: &[String],
@@ -55,7 +66,14 @@ pub fn infiniband_macs<'p>(
                 .as_deref()
                 .filter(|_| !neighs.is_empty())
                 .and_then(|client_id| emac(client_id, neighs))
-                .unwrap_or_else(|| port.address.clone())
+                .unwrap_or_else(|| port.address.to_lowercase())
+        })
+        .filter(|mac| {
+            let valid = is_mac(mac);
+            if !valid {
+                tracing::warn!(address = %mac, "ignoring a port address that is not a MAC address");
+            }
+            valid
         })
         .collect()
 }
@@ -120,6 +138,14 @@ mod tests {
                 .into_iter()
                 .map(str::to_owned)
                 .collect()
+        );
+        let odd = [PortMac {
+            address: "52:54:00:aa:bb:01\n-A INPUT -j ACCEPT".into(),
+            client_id: None,
+        }];
+        assert!(
+            infiniband_macs(odd.iter(), &[]).is_empty(),
+            "never reaches a command"
         );
         assert_eq!(
             infiniband_macs(ports.iter(), &[]),

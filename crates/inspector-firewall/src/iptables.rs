@@ -61,6 +61,8 @@ pub struct IptablesDriver {
     options: IptablesOptions,
     runner: Arc<dyn CommandRunner>,
     wait_flag: bool,
+    /// `iptables-restore` learnt `-w` later than `iptables` (1.6.2).
+    restore_wait_flag: bool,
     applied: Applied,
 }
 
@@ -87,6 +89,7 @@ impl IptablesDriver {
             options,
             runner,
             wait_flag: true,
+            restore_wait_flag: true,
             applied: Applied::Unknown,
         })
     }
@@ -175,7 +178,7 @@ impl IptablesDriver {
         script.push_str(&format!("-I {}\nCOMMIT\n", self.jump(&temporary).join(" ")));
         let restore = format!("{}-restore", self.binary());
         let mut flags = Vec::new();
-        if self.wait_flag {
+        if self.restore_wait_flag {
             flags.push("-w".to_owned());
         }
         flags.push("--noflush".to_owned());
@@ -240,6 +243,16 @@ impl FilterDriver for IptablesDriver {
         if !probe.success {
             tracing::warn!("iptables does not support -w; update iptables to 1.4.21 or later");
         }
+        let restore = format!("{}-restore", self.binary());
+        let probe = self.runner.run(
+            &restore,
+            &args(&["-w", "--noflush"]),
+            Some("*filter\nCOMMIT\n"),
+        )?;
+        self.restore_wait_flag = probe.success;
+        if !probe.success {
+            tracing::warn!("{restore} does not support -w; update iptables to 1.6.2 or later");
+        }
         self.recover()?;
         self.applied = Applied::Unknown;
         self.sync(inputs)
@@ -281,6 +294,12 @@ impl FilterDriver for IptablesDriver {
         tracing::info!(macs = macs.len(), "PXE filter chain replaced");
         self.applied = Applied::Macs(macs);
         Ok(())
+    }
+
+    /// A failed step keeps the chains in force (removing them would open DHCP
+    /// to every MAC); the next sync sets the driver up again and rebuilds.
+    fn abandon(&mut self) {
+        self.applied = Applied::Unknown;
     }
 
     fn reset(&mut self) {

@@ -72,13 +72,23 @@ fn execute(mut command: Command, stdin: Option<&str>) -> Result<Output, FilterEr
     let mut child = command
         .spawn()
         .map_err(|e| FilterError::Command(format!("cannot run {shown}: {e}")))?;
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes())
-            .map_err(|e| FilterError::Command(format!("cannot feed {shown}: {e}")))?;
-    }
+    // Fed from another thread while the output is read, so that neither side
+    // waits for the other with a full pipe.
+    let feeder = match (stdin, child.stdin.take()) {
+        (Some(text), Some(mut pipe)) => {
+            let text = text.to_owned();
+            Some(std::thread::spawn(move || pipe.write_all(text.as_bytes())))
+        }
+        _ => None,
+    };
     let output = child
         .wait_with_output()
         .map_err(|e| FilterError::Command(format!("{shown} failed: {e}")))?;
+    if let Some(Ok(Err(error))) = feeder.map(std::thread::JoinHandle::join) {
+        return Err(FilterError::Command(format!(
+            "cannot feed {shown}: {error}"
+        )));
+    }
     Ok(Output {
         success: output.status.success(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

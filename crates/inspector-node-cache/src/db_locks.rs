@@ -20,14 +20,16 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use inspector_types::NodeUuid;
 use tracing::{debug, info, warn};
 
-use crate::db::{Backend, Db};
-use crate::error::Error;
+use crate::db::Db;
 use crate::locks::{InProcessLocks, LockError, NodeLock, NodeLocks};
 use crate::schema::{leases, node_locks};
 
@@ -64,26 +66,22 @@ pub fn holder_id() -> String {
     format!("{host}:{}:{}", std::process::id(), &random[..8])
 }
 
-fn now(backend: Backend) -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    match backend {
-        Backend::Mysql => now.trunc_subsecs(0),
-        _ => now,
-    }
+/// The database server's clock: every process compares times from the same
+/// clock, whatever the clocks of their hosts say.
+fn db_now(conn: &mut crate::db::AnyConnection) -> crate::error::Result<NaiveDateTime> {
+    Ok(diesel::select(diesel::dsl::now).get_result::<NaiveDateTime>(conn)?)
 }
 
 fn unavailable(error: impl std::fmt::Display) -> LockError {
     LockError::Unavailable(error.to_string())
 }
 
-fn is_unique_violation(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Database(DieselError::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _
-        ))
-    )
+/// The outcome of one attempt at a lock row.
+enum Taken {
+    No,
+    Inserted,
+    Reused,
+    From(String),
 }
 
 /// Node locks in the `node_locks` table.
@@ -93,6 +91,8 @@ pub struct DbLocks {
     holder: String,
     options: DbLockOptions,
     local: InProcessLocks,
+    /// The nodes whose rows this process holds right now.
+    held: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl DbLocks {
@@ -103,7 +103,17 @@ impl DbLocks {
             holder,
             options,
             local: InProcessLocks::new(),
+            held: Arc::default(),
         }
+    }
+
+    fn held_rows(&self) -> Vec<String> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// This process's holder name.
@@ -111,61 +121,67 @@ impl DbLocks {
         &self.holder
     }
 
-    /// Refreshes the heartbeat of every row this process holds, forever (spawn it).
+    /// Refreshes the heartbeat of the rows this process holds, forever (spawn
+    /// it); says so when rows were taken over meanwhile.
     pub async fn run_heartbeat(self) {
         let mut ticker = tokio::time::interval(self.options.heartbeat_interval);
         loop {
             ticker.tick().await;
-            let (holder, backend) = (self.holder.clone(), self.db.backend());
+            let rows = self.held_rows();
+            if rows.is_empty() {
+                continue;
+            }
+            let (holder, expected) = (self.holder.clone(), rows.len());
             let result = self
                 .db
-                .run(move |conn| {
-                    Ok(
-                        diesel::update(node_locks::table.filter(node_locks::holder.eq(&holder)))
-                            .set(node_locks::heartbeat_at.eq(now(backend)))
-                            .execute(conn)?,
+                .write(move |conn| {
+                    let at = db_now(conn)?;
+                    Ok(diesel::update(
+                        node_locks::table
+                            .filter(node_locks::holder.eq(&holder))
+                            .filter(node_locks::node_uuid.eq_any(&rows)),
                     )
+                    .set(node_locks::heartbeat_at.eq(at))
+                    .execute(conn)?)
                 })
                 .await;
-            if let Err(error) = result {
-                warn!(%error, "cannot refresh node lock heartbeats");
+            match result {
+                Ok(refreshed) if refreshed < expected => warn!(
+                    lost = expected - refreshed,
+                    "node locks of this process were taken over (heartbeats came too late)"
+                ),
+                Ok(_) => {}
+                Err(error) => warn!(%error, "cannot refresh node lock heartbeats"),
             }
         }
     }
 
     /// One attempt: the `INSERT` that exactly one process wins, or the
-    /// take-over of a row whose holder stopped beating.
+    /// take-over of a row whose holder stopped beating. The caller holds this
+    /// process's in-memory lock of the node, so a row of this very holder is
+    /// a leftover (a release that failed) and is simply reused.
     async fn try_row(&self, uuid: NodeUuid) -> Result<bool, LockError> {
-        let (holder, backend) = (self.holder.clone(), self.db.backend());
+        let holder = self.holder.clone();
         let key = uuid.to_string();
-        let inserted = self
+        let expiry = chrono::Duration::from_std(self.options.expiry)
+            .unwrap_or_else(|_| chrono::Duration::days(1));
+        let outcome = self
             .db
-            .run({
-                let (holder, key) = (holder.clone(), key.clone());
-                move |conn| {
-                    let at = now(backend);
-                    diesel::insert_into(node_locks::table)
-                        .values((
-                            node_locks::node_uuid.eq(&key),
-                            node_locks::holder.eq(&holder),
-                            node_locks::acquired_at.eq(at),
-                            node_locks::heartbeat_at.eq(at),
-                        ))
-                        .execute(conn)?;
-                    Ok(())
+            .write(move |conn| {
+                let at = db_now(conn)?;
+                let inserted = diesel::insert_into(node_locks::table)
+                    .values((
+                        node_locks::node_uuid.eq(&key),
+                        node_locks::holder.eq(&holder),
+                        node_locks::acquired_at.eq(at),
+                        node_locks::heartbeat_at.eq(at),
+                    ))
+                    .execute(conn);
+                match inserted {
+                    Ok(_) => return Ok(Taken::Inserted),
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                    Err(other) => return Err(other.into()),
                 }
-            })
-            .await;
-        match inserted {
-            Ok(()) => return Ok(true),
-            Err(error) if is_unique_violation(&error) => {}
-            Err(error) => return Err(unavailable(error)),
-        }
-        let expiry =
-            chrono::Duration::from_std(self.options.expiry).unwrap_or(chrono::Duration::MAX);
-        let taken = self
-            .db
-            .run(move |conn| {
                 let row: Option<(String, NaiveDateTime)> = node_locks::table
                     .find(&key)
                     .select((node_locks::holder, node_locks::heartbeat_at))
@@ -173,11 +189,10 @@ impl DbLocks {
                     .into_iter()
                     .next();
                 let Some((old, beat)) = row else {
-                    return Ok(None);
+                    return Ok(Taken::No);
                 };
-                let at = now(backend);
-                if at - beat < expiry {
-                    return Ok(None);
+                if old != holder && at - beat < expiry {
+                    return Ok(Taken::No);
                 }
                 let updated = diesel::update(
                     node_locks::table
@@ -191,21 +206,34 @@ impl DbLocks {
                     node_locks::heartbeat_at.eq(at),
                 ))
                 .execute(conn)?;
-                Ok((updated == 1).then_some(old))
+                Ok(match (updated, old == holder) {
+                    (1, true) => Taken::Reused,
+                    (1, false) => Taken::From(old),
+                    _ => Taken::No,
+                })
             })
             .await
             .map_err(unavailable)?;
-        match taken {
-            Some(dead) => {
+        match outcome {
+            Taken::No => Ok(false),
+            Taken::Inserted => Ok(true),
+            Taken::Reused => {
+                debug!(node = %uuid, "reused this process's own leftover lock row");
+                Ok(true)
+            }
+            Taken::From(dead) => {
                 warn!(node = %uuid, %dead, "took over the lock of a holder that stopped beating");
                 Ok(true)
             }
-            None => Ok(false),
         }
     }
 
     fn held(&self, uuid: NodeUuid, local: NodeLock) -> NodeLock {
         debug!(node = %uuid, holder = %self.holder, "acquired database lock");
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(uuid.to_string());
         NodeLock::new(
             uuid,
             RowRelease {
@@ -213,6 +241,7 @@ impl DbLocks {
                 holder: self.holder.clone(),
                 uuid,
                 local: Some(local),
+                held: self.held.clone(),
             },
         )
     }
@@ -287,6 +316,7 @@ struct RowRelease {
     holder: String,
     uuid: NodeUuid,
     local: Option<NodeLock>,
+    held: Arc<Mutex<BTreeSet<String>>>,
 }
 
 fn delete_row(
@@ -304,25 +334,44 @@ fn delete_row(
 
 impl Drop for RowRelease {
     fn drop(&mut self) {
-        let (db, holder, uuid, local) = (
+        let (db, holder, uuid, local, held) = (
             self.db.clone(),
             std::mem::take(&mut self.holder),
             self.uuid,
             self.local.take(),
+            self.held.clone(),
         );
+        // The row goes first, then the next waiter of this process is let in.
+        // A failed delete is retried; if it keeps failing the row stays
+        // registered (and beating), and this process reuses it next time.
+        let forget = move || {
+            held.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&uuid.to_string());
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    let result = db.run(move |conn| delete_row(conn, uuid, &holder)).await;
-                    if let Err(error) = result {
-                        warn!(node = %uuid, %error, "cannot release a database lock; it expires");
+                    for attempt in 1..=3 {
+                        let holder = holder.clone();
+                        match db.write(move |conn| delete_row(conn, uuid, &holder)).await {
+                            Ok(_) => {
+                                forget();
+                                break;
+                            }
+                            Err(error) => {
+                                warn!(node = %uuid, %error, attempt, "cannot release a database lock");
+                                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                            }
+                        }
                     }
                     drop(local);
                 });
             }
             Err(_) => {
-                if let Err(error) = db.run_blocking(|conn| delete_row(conn, uuid, &holder)) {
-                    warn!(node = %uuid, %error, "cannot release a database lock; it expires");
+                match db.run_blocking(|conn| delete_row(conn, uuid, &holder)) {
+                    Ok(_) => forget(),
+                    Err(error) => warn!(node = %uuid, %error, "cannot release a database lock"),
                 }
                 drop(local);
             }
@@ -347,12 +396,13 @@ impl DbLease {
     /// Takes or renews the lease of `task`; whether this process holds it.
     pub async fn acquire(&self, task: &str) -> Result<bool, LockError> {
         let name = task.to_owned();
-        let (holder, backend, task) = (self.holder.clone(), self.db.backend(), task.to_owned());
-        let ttl = chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::MAX);
+        let (holder, task) = (self.holder.clone(), task.to_owned());
+        let ttl =
+            chrono::Duration::from_std(self.ttl).unwrap_or_else(|_| chrono::Duration::days(1));
         let outcome = self
             .db
-            .run(move |conn| {
-                let at = now(backend);
+            .write(move |conn| {
+                let at = db_now(conn)?;
                 let renewed = diesel::update(
                     leases::table
                         .filter(leases::name.eq(&task))

@@ -44,6 +44,7 @@ fn the_reference_example() {
     filter.init(&inputs(true)).expect("initialises");
     let mut expected = vec![
         "iptables -w -h".to_owned(),
+        "iptables-restore -w --noflush <<< *filter\nCOMMIT\n".to_owned(),
         format!("iptables -w -C {JUMP_TEMP}"),
         format!("iptables -w -D {JUMP_TEMP}"),
         "iptables -w -F ironic-inspector_temp".into(),
@@ -118,11 +119,12 @@ fn ipv6_uses_ip6tables_and_port_547_and_old_iptables_lose_w() {
         ..IptablesOptions::default()
     });
     runner.fail("ip6tables -w -h");
+    runner.fail("ip6tables-restore -w");
     filter.init(&inputs(false)).expect("initialises");
     let calls = runner.take();
     assert_eq!(calls[0], "ip6tables -w -h");
     assert_eq!(
-        calls[1],
+        calls[2],
         "ip6tables -C INPUT -i br-ctlplane -p udp --dport 547 -j ironic-inspector_temp"
     );
     assert!(
@@ -133,19 +135,27 @@ fn ipv6_uses_ip6tables_and_port_547_and_old_iptables_lose_w() {
 }
 
 #[test]
-fn a_failed_sync_resets_and_the_next_one_sets_up_again() {
+fn a_failed_sync_keeps_the_chains_and_the_next_one_sets_up_again() {
     let (filter, runner) = driver(IptablesOptions::default());
     runner.fail("iptables -w -D");
     runner.fail("iptables -w -C");
     filter.init(&inputs(true)).expect("initialises");
-    runner.fail("iptables-restore");
+    runner.take();
+    runner.fail("iptables-restore -w --noflush <<< *filter\n:");
     assert!(filter.sync(&inputs(false)).is_err());
     assert_eq!(filter.state(), crate::DriverState::Uninitialized);
+    assert!(
+        !runner
+            .take()
+            .iter()
+            .any(|c| c.contains("-F ironic-inspector\n") || c.ends_with("-X ironic-inspector")),
+        "the chain in force is not removed after a failure"
+    );
     runner
         .failing
         .lock()
         .expect("lock")
-        .retain(|p| p != "iptables-restore");
+        .retain(|p| !p.starts_with("iptables-restore"));
     filter.sync(&inputs(false)).expect("set up again");
     assert_eq!(filter.state(), crate::DriverState::Initialized);
 }
@@ -157,7 +167,7 @@ fn a_hooked_temporary_chain_left_by_a_dead_process_becomes_the_main_chain() {
     filter.init(&inputs(true)).expect("initialises");
     let calls = runner.take();
     assert_eq!(
-        calls[1..7],
+        calls[2..8],
         [
             format!("iptables -w -C {JUMP_TEMP}"),
             format!("iptables -w -D {JUMP}"),

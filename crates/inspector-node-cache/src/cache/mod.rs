@@ -5,6 +5,7 @@ mod data;
 mod lifecycle;
 mod lookup;
 mod rows;
+pub(crate) use rows::begin_write;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -363,7 +364,7 @@ impl NodeCache {
     /// Deletes every lookup attribute of a record.
     pub async fn delete_attributes(&self, uuid: NodeUuid) -> Result<()> {
         self.db
-            .run(move |conn| rows::delete_attributes(conn, uuid))
+            .write(move |conn| rows::delete_attributes(conn, uuid))
             .await
     }
 

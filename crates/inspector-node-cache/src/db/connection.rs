@@ -93,7 +93,13 @@ impl ManageConnection for ConnectionManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection left inside a transaction (a panic half-way through one)
+    /// is discarded, never handed out again.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::{TransactionManager, TransactionManagerStatus};
+        match <AnyConnection as diesel::Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+            TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
+            TransactionManagerStatus::InError => true,
+        }
     }
 }

@@ -60,7 +60,17 @@ impl GroupCommit {
         let span = Span::current();
         let job: Job = Box::new(move |conn| {
             let result = match conn {
-                Ok(conn) => span.in_scope(|| conn.transaction(work)),
+                // The panic is caught inside the savepoint, so that the
+                // savepoint is rolled back and the batch goes on.
+                Ok(conn) => span.in_scope(|| {
+                    conn.transaction(|conn| {
+                        catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+                            Err(Error::Schema(
+                                "a database write panicked; it was rolled back".into(),
+                            ))
+                        })
+                    })
+                }),
                 Err(error) => Err(shared(error)),
             };
             Box::new(move |commit_error| {
@@ -103,18 +113,32 @@ fn writer(pool: &Pool<ConnectionManager>, queue: &Receiver<Job>) {
     }
 }
 
+/// Whether the connection is still inside exactly the batch's transaction.
+fn in_one_transaction(conn: &mut AnyConnection) -> bool {
+    use diesel::connection::{TransactionManager, TransactionManagerStatus};
+    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => {
+            status.transaction_depth().map(std::num::NonZeroU32::get) == Some(1)
+        }
+        TransactionManagerStatus::InError => false,
+    }
+}
+
 fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
     let mut pending = batch.into_iter();
     let mut delivers: Vec<Deliver> = Vec::new();
     let outcome = conn.transaction::<(), Error, _>(|conn| {
+        // Take SQLite's write lock first: a read snapshot taken before another
+        // connection's commit could not be upgraded to a write later.
+        crate::cache::begin_write(conn)?;
         for job in pending.by_ref() {
-            match catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *conn)))) {
-                Ok(deliver) => delivers.push(deliver),
-                Err(_) => {
-                    return Err(Error::Schema(
-                        "a database write panicked; its batch was rolled back".into(),
-                    ));
-                }
+            delivers.push(job(Ok(&mut *conn)));
+            // A statement that aborted the whole transaction (disk full, I/O
+            // error) ends the batch: later savepoints would open a new one.
+            if !in_one_transaction(conn) {
+                return Err(Error::Schema(
+                    "the database aborted the transaction of a group commit".into(),
+                ));
             }
         }
         Ok(())
@@ -126,11 +150,72 @@ fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
     for deliver in delivers {
         deliver(commit_error.as_ref());
     }
-    // Writes that never ran (the transaction could not begin, or a panic
-    // stopped the batch) fail with the same error.
+    // Writes that never ran (the transaction could not begin, or it was
+    // aborted) fail with the same error.
     let error = commit_error
         .unwrap_or_else(|| Error::Schema("the group commit did not run this write".into()));
     for job in pending {
         job(Err(&error))(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+
+    use crate::db::{Db, PoolOptions};
+    use crate::error::Error;
+    use crate::url::DatabaseUrl;
+
+    fn count(db: &Db) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        db.run_blocking(|conn| {
+            Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+                .get_result::<Count>(conn)?
+                .n)
+        })
+        .expect("counts")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_fails_alone_and_later_writes_are_durable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = DatabaseUrl::parse(&format!("sqlite:///{}/t.sqlite", dir.path().display()))
+            .expect("url");
+        let db = Db::open(&url, &PoolOptions::default())
+            .await
+            .expect("opens");
+        // `nodes` exists in every service database; a batch starts by locking it.
+        db.run(|conn| {
+            diesel::sql_query("CREATE TABLE nodes (uuid TEXT)").execute(conn)?;
+            Ok(diesel::sql_query("CREATE TABLE t (n INTEGER)").execute(conn)?)
+        })
+        .await
+        .expect("creates");
+        let insert = || {
+            let db = db.clone();
+            async move {
+                db.write(|conn| Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(conn)?))
+                    .await
+            }
+        };
+        insert().await.expect("inserts");
+        let panicked: Result<usize, Error> = db
+            .write(|conn| {
+                diesel::sql_query("INSERT INTO t VALUES (2)").execute(conn)?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(panicked.is_err());
+        let (a, b) = tokio::join!(insert(), insert());
+        a.expect("inserts");
+        b.expect("inserts");
+        // Read through another connection of the pool: everything that
+        // succeeded is committed, the panicking write's row is not.
+        assert_eq!(count(&db), 3);
     }
 }
