@@ -44,6 +44,7 @@ fn start(fake: &FakeIronic, database: &str) -> common::Service {
         "auth_strategy = noauth\nclean_up_period = 1\ntimeout = 8\n",
         &format!(
             "[database]\nconnection = {database}\n\
+             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n\
              [coordination]\nlocks = database\nnode_locked_retry_attempts = 10\n\
              node_locked_retry_interval = 0.2\nlock_heartbeat_interval = 0.5\nlock_expiry = 3\nlease_ttl = 2\n"
         ),
