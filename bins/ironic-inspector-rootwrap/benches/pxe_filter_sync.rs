@@ -70,21 +70,7 @@ fn main() {
     let runner = Arc::new(SystemRunner::with_prefix(vec![]));
     measure(
         "dnsmasq",
-        Box::new(
-            DnsmasqDriver::new(
-                DnsmasqOptions {
-                    hostsdir: dir.path().to_path_buf(),
-                    purge: true,
-                    start_command: String::new(),
-                    stop_command: String::new(),
-                    deny_unknown_macs: false,
-                    discovery: false,
-                    ethoib_interfaces: vec![],
-                },
-                runner,
-            )
-            .unwrap(),
-        ),
+        Box::new(DnsmasqDriver::new(DnsmasqOptions::in_dir(dir.path()), runner).unwrap()),
     );
 
     let root = std::fs::read_to_string("/proc/self/status")

@@ -417,19 +417,7 @@ fn dnsmasq_answers_only_the_macs_the_filter_allows() {
     let lab = DhcpLab::new(&hostsdir, dir.path());
     let runner = Arc::new(SystemRunner::with_prefix(vec![]));
     let filter = PxeFilter::new(Box::new(
-        DnsmasqDriver::new(
-            DnsmasqOptions {
-                hostsdir: hostsdir.clone(),
-                purge: true,
-                start_command: String::new(),
-                stop_command: String::new(),
-                deny_unknown_macs: false,
-                discovery: false,
-                ethoib_interfaces: vec![],
-            },
-            runner,
-        )
-        .unwrap(),
+        DnsmasqDriver::new(DnsmasqOptions::in_dir(&hostsdir), runner).unwrap(),
     ));
     let (inspected, other) = (
         "52:54:00:77:00:01".to_owned(),

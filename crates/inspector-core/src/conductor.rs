@@ -295,20 +295,13 @@ impl Conductor {
     }
 }
 
-/// JSON-patch operations recorded by hooks as Ironic's patch type.
-fn json_patch(operations: Vec<serde_json::Value>) -> Result<Patch> {
-    serde_json::from_value(serde_json::Value::Array(operations)).map_err(|e| {
-        CoreError::internal(format!(
-            "Unexpected exception ValueError during processing: {e}"
-        ))
-    })
+/// JSON-patch operations (recorded by hooks or rules) as Ironic's patch type.
+pub(crate) fn json_patch(operations: Vec<serde_json::Value>) -> Result<Patch> {
+    serde_json::from_value(serde_json::Value::Array(operations))
+        .map_err(|e| CoreError::unexpected("ValueError", e))
 }
 
 /// An Ironic failure inside processing: upstream's "unexpected exception".
 pub(crate) fn unexpected(error: IronicError) -> CoreError {
-    CoreError::internal(format!(
-        "Unexpected exception {} during processing: {}",
-        ironic_exception_class(&error),
-        error.message()
-    ))
+    CoreError::unexpected(ironic_exception_class(&error), error.message())
 }

@@ -47,6 +47,27 @@ impl CoreError {
             message: message.into(),
         }
     }
+
+    /// Upstream's framing of any failure that is not a service error:
+    /// `Unexpected exception <class> during processing: <message>` (500).
+    pub fn unexpected(class: &str, message: impl std::fmt::Display) -> Self {
+        Self::internal(format!(
+            "Unexpected exception {class} during processing: {message}"
+        ))
+    }
+}
+
+/// A rule's failure as processing records it: its own text for a service
+/// error (400), the unexpected-exception framing otherwise.
+impl From<inspector_rules::RuleFailure> for CoreError {
+    fn from(failure: inspector_rules::RuleFailure) -> Self {
+        match failure {
+            inspector_rules::RuleFailure::Error(message) => Self::bad_request(message),
+            inspector_rules::RuleFailure::Unexpected(raised) => {
+                Self::unexpected(&raised.class, raised.message)
+            }
+        }
+    }
 }
 
 impl From<CacheError> for CoreError {

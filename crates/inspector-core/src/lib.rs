@@ -5,9 +5,9 @@
 //! data (hooks, lookup, rules, ports and node patches, power-off, finish),
 //! abort, re-processing of stored data, the periodic tasks, and storage of
 //! introspection data. It talks to Ironic through [`inspector_ironic::Ironic`],
-//! to the database through [`inspector_node_cache::NodeCache`], and to the PXE
-//! filter and the rules engine through the [`PxeFilter`] and [`RulesEngine`]
-//! seams. It knows nothing about HTTP.
+//! to the database through [`inspector_node_cache::NodeCache`] (which also
+//! stores introspection rules), and to the PXE filter through the
+//! [`PxeFilter`] seam. It knows nothing about HTTP.
 
 mod abort;
 mod bmc;

@@ -111,18 +111,16 @@ impl Conductor {
         let node = match self.ironic().get_node(&record.uuid.to_string()).await {
             Ok(node) => node,
             Err(error) => {
-                let message = match error.kind() {
-                    ErrorKind::NotFound => format!("Node {} was not found in Ironic", record.uuid),
-                    _ => crate::conductor::unexpected(error).message,
-                };
-                let status = if message.starts_with("Node ") {
-                    404
-                } else {
-                    500
+                let failure = match error.kind() {
+                    ErrorKind::NotFound => CoreError::not_found(format!(
+                        "Node {} was not found in Ironic",
+                        record.uuid
+                    )),
+                    _ => crate::conductor::unexpected(error),
                 };
                 let uuid = record.uuid;
                 return Err(Failure::logged(
-                    self.fail(&mut record, CoreError { status, message }).await,
+                    self.fail(&mut record, failure).await,
                     Some(uuid),
                 ));
             }
@@ -139,11 +137,7 @@ impl Conductor {
         let body = async {
             self.check_provision_state(&node)?;
             self.update_node(&node, &mut data).await?;
-            self.parts()
-                .store
-                .save(record.uuid, true, &data)
-                .await
-                .map_err(|e| CoreError::bad_request(e.to_string()))?;
+            self.parts().store.save(record.uuid, true, &data).await?;
             self.sync_pxe_filter().await?;
             self.apply_rules(record.uuid, &data).await
         };

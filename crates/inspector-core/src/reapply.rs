@@ -16,7 +16,7 @@ impl Conductor {
         let store = &self.parts().store;
         let data = match data {
             Some(data) => {
-                store.save(uuid, false, &data).await.map_err(|e| CoreError::bad_request(e.to_string()))?;
+                store.save(uuid, false, &data).await?;
                 data
             }
             None => store.load(uuid, false).await.map_err(|error| match error {
@@ -67,11 +67,7 @@ impl Conductor {
                 .await
                 .map_err(crate::conductor::unexpected)?;
             self.update_node(&node, &mut data).await?;
-            self.parts()
-                .store
-                .save(record.uuid, true, &data)
-                .await
-                .map_err(|e| CoreError::bad_request(e.to_string()))?;
+            self.parts().store.save(record.uuid, true, &data).await?;
             self.apply_rules(record.uuid, &data).await
         };
         match body.await {

@@ -22,13 +22,6 @@ fn store_failure(error: StoreError) -> CoreError {
     }
 }
 
-fn rule_failure(failure: RuleFailure) -> CoreError {
-    match failure {
-        RuleFailure::Error(message) => CoreError::bad_request(message),
-        unexpected @ RuleFailure::Unexpected(_) => CoreError::internal(unexpected.to_string()),
-    }
-}
-
 fn raised(error: IronicError) -> RuleFailure {
     RuleFailure::Unexpected(Raised::new(ironic_exception_class(&error), error.message()))
 }
@@ -38,8 +31,8 @@ fn json<T: serde::Serialize>(value: &T) -> std::result::Result<Value, RuleFailur
 }
 
 fn patch_of(ops: &[Value]) -> std::result::Result<Patch, RuleFailure> {
-    serde_json::from_value(Value::Array(ops.to_vec()))
-        .map_err(|e| Raised::new("ValueError", e.to_string()).into())
+    crate::conductor::json_patch(ops.to_vec())
+        .map_err(|e| RuleFailure::Unexpected(Raised::new("ValueError", e.message)))
 }
 
 impl Conductor {
@@ -103,7 +96,7 @@ impl Conductor {
         set.apply(&data, &target)
             .await
             .map(|_| ())
-            .map_err(rule_failure)
+            .map_err(CoreError::from)
     }
 }
 
@@ -119,7 +112,7 @@ impl Conductor {
         if let Some(set) = cached.as_ref().filter(|set| set.compiled_from(&docs)) {
             return Ok(set.clone());
         }
-        let set = Arc::new(RuleSet::compile(docs).map_err(rule_failure)?);
+        let set = Arc::new(RuleSet::compile(docs).map_err(CoreError::from)?);
         *cached = Some(set.clone());
         Ok(set)
     }

@@ -56,9 +56,7 @@ fn failure(error: FilterError) -> CoreError {
         FilterError::Io(_) => "OSError",
         FilterError::Config(_) => "Error",
     };
-    CoreError::internal(format!(
-        "Unexpected exception {class} during processing: {error}"
-    ))
+    CoreError::unexpected(class, error)
 }
 
 impl FirewallFilter {

@@ -129,13 +129,7 @@ impl Conductor {
         let ports = self
             .retry("listing ports", || self.ironic().list_ports(&query))
             .await
-            .map_err(|e| {
-                CoreError::internal(format!(
-                    "Unexpected exception {} during processing: {}",
-                    crate::error::ironic_exception_class(&e),
-                    e.message()
-                ))
-            })?;
+            .map_err(crate::conductor::unexpected)?;
         if !ports.is_empty() {
             let macs = ports.into_iter().map(|p| p.address).collect();
             self.cache().add_attribute(uuid, "mac", macs).await?;

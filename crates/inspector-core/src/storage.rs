@@ -28,6 +28,14 @@ pub enum DataStore {
     Database(NodeCache),
 }
 
+/// Storing processed or unprocessed data inside processing: a failure is a
+/// service error (400) with the store's text.
+impl From<StoreError> for crate::error::CoreError {
+    fn from(error: StoreError) -> Self {
+        Self::bad_request(error.to_string())
+    }
+}
+
 impl DataStore {
     /// Stores one item; the top-level `logs` key is never stored.
     pub async fn save(

@@ -37,6 +37,21 @@ pub struct DnsmasqOptions {
     pub ethoib_interfaces: Vec<String>,
 }
 
+impl DnsmasqOptions {
+    /// `hostsdir`, purged at start, no start or stop command, no discovery.
+    pub fn in_dir(hostsdir: impl Into<PathBuf>) -> Self {
+        Self {
+            hostsdir: hostsdir.into(),
+            purge: true,
+            start_command: String::new(),
+            stop_command: String::new(),
+            deny_unknown_macs: false,
+            discovery: false,
+            ethoib_interfaces: Vec::new(),
+        }
+    }
+}
+
 /// The `dnsmasq` driver.
 #[derive(Debug)]
 pub struct DnsmasqDriver {
@@ -173,18 +188,16 @@ impl FilterDriver for DnsmasqDriver {
         if self.size(UNKNOWN_HOSTS) != Some(wildcard_size) {
             self.write(UNKNOWN_HOSTS, wildcard)?;
         }
-        let removed: Vec<&String> = deny
-            .union(&allow)
-            .filter(|m| !ironic.contains(*m))
-            .collect();
-        for mac in removed {
-            let (line, size) = if open {
-                (allow_line(mac), ALLOW_SIZE)
-            } else {
-                (deny_line(mac), DENY_SIZE)
-            };
-            if self.size(mac) != Some(size) {
-                self.write(mac, &line)?;
+        // A removed MAC follows the unknown-hosts policy; its record is
+        // rewritten only when the listing shows the other one.
+        let (kept, line): (&BTreeSet<String>, fn(&str) -> String) = if open {
+            (&allow, allow_line)
+        } else {
+            (&deny, deny_line)
+        };
+        for mac in deny.union(&allow).filter(|m| !ironic.contains(*m)) {
+            if !kept.contains(mac) {
+                self.write(mac, &line(mac))?;
             }
         }
         Ok(())

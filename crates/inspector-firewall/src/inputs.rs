@@ -42,15 +42,6 @@ impl SyncInputs {
     }
 }
 
-/// Whether `text` is a MAC address as filters write it (`aa:bb:cc:dd:ee:ff`).
-fn is_mac(text: &str) -> bool {
-    text.len() == 17
-        && text.split(':').count() == 6
-        && text
-            .split(':')
-            .all(|part| part.len() == 2 && part.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// The addresses to filter for `ports`, lower case: a port with an
 /// InfiniBand `client-id` whose GUID appears in one of the `neighs` texts
 /// (contents of `/sys/class/net/<iface>/eth/neighs`) is filtered by its
@@ -69,7 +60,7 @@ pub fn infiniband_macs<'p>(
                 .unwrap_or_else(|| port.address.to_lowercase())
         })
         .filter(|mac| {
-            let valid = is_mac(mac);
+            let valid = inspector_types::is_mac_address(mac);
             if !valid {
                 tracing::warn!(address = %mac, "ignoring a port address that is not a MAC address");
             }

@@ -109,14 +109,7 @@ pub fn bmc_addresses(data: &IntrospectionData) -> (Option<String>, Option<String
     )
 }
 
-/// Whether `text` is a colon-separated MAC address (any case).
-pub(crate) fn is_valid_mac(text: &str) -> bool {
-    let parts: Vec<&str> = text.split(':').collect();
-    parts.len() == 6
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
-}
+pub(crate) use inspector_types::is_mac_address as is_valid_mac;
 
 /// The non-empty `mac` values of `data.all_interfaces`, in order.
 pub fn valid_macs(data: &IntrospectionData) -> Vec<String> {

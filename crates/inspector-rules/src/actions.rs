@@ -172,7 +172,7 @@ impl Action {
                 let current = node_attribute(node.node().await?, &path)?;
                 let unique = truthy(self.param("unique"));
                 if let Some(patch) = extended(&path, current, value, unique)? {
-                    node.patch(vec![patch], false).await?;
+                    node.patch(&[patch], false).await?;
                 }
                 Ok(())
             }
@@ -199,7 +199,7 @@ impl Action {
                     debug!(%path, "attribute to delete is not set");
                     return Ok(());
                 }
-                node.patch(vec![json!({"op": "remove", "path": path})], false)
+                node.patch(&[json!({"op": "remove", "path": path})], false)
                     .await
             }
             Kind::SetPortAttribute | Kind::ExtendPortAttribute | Kind::DelPortAttribute => {
@@ -218,8 +218,8 @@ impl Action {
         let explicit = self.params.contains_key("reset_interfaces");
         let reset = path.trim_matches('/') == "driver"
             && (!explicit || truthy(self.param("reset_interfaces")));
-        let patch = vec![json!({"op": "add", "path": path, "value": value})];
-        match node.patch(patch.clone(), reset).await {
+        let patch = [json!({"op": "add", "path": path, "value": value})];
+        match node.patch(&patch, reset).await {
             Ok(()) => Ok(()),
             Err(_) if explicit => Err(RuleFailure::Error(
                 "Cannot pass reset_interfaces to set-attribute, requires API 1.46 and ironicclient >= 2.5.0"
@@ -227,7 +227,7 @@ impl Action {
             )),
             Err(error) => {
                 warn!(%error, "setting the attribute failed, retrying without reset_interfaces");
-                node.patch(patch, false).await
+                node.patch(&patch, false).await
             }
         }
     }
@@ -268,17 +268,7 @@ impl Action {
     }
 }
 
-/// Python truthiness of a parameter.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
-}
+use inspector_types::python_truthy as truthy;
 
 /// A patch path always starts with `/`.
 fn slashed(path: &str) -> String {
@@ -375,7 +365,7 @@ async fn set_capability(
     }
     let text = capabilities_to_string(&capabilities);
     node.patch(
-        vec![json!({"op": "add", "path": "/properties/capabilities", "value": text})],
+        &[json!({"op": "add", "path": "/properties/capabilities", "value": text})],
         false,
     )
     .await

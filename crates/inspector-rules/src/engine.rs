@@ -57,12 +57,11 @@ impl<'t> NodeContext<'t> {
 
     pub(crate) async fn patch(
         &mut self,
-        patch: Vec<Value>,
+        patch: &[Value],
         reset_interfaces: bool,
     ) -> Result<(), RuleFailure> {
-        let shown = Value::Array(patch.clone());
-        debug!(patch = %shown, reset_interfaces, "patching the node");
-        self.node = Some(self.target.patch_node(&patch, reset_interfaces).await?);
+        debug!(?patch, reset_interfaces, "patching the node");
+        self.node = Some(self.target.patch_node(patch, reset_interfaces).await?);
         Ok(())
     }
 }
@@ -93,11 +92,6 @@ impl CompiledRule {
             conditions,
             actions,
         })
-    }
-
-    /// The rule as stored.
-    pub fn document(&self) -> &RuleDocument {
-        &self.doc
     }
 
     fn needs_node(&self) -> bool {
@@ -149,11 +143,6 @@ impl RuleSet {
     /// that lets callers keep a compiled set while the stored rules are unchanged).
     pub fn compiled_from(&self, docs: &[RuleDocument]) -> bool {
         self.rules.len() == docs.len() && self.rules.iter().zip(docs).all(|(r, d)| &r.doc == d)
-    }
-
-    /// Whether there is no rule.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
     }
 
     /// Whether checking the rules reads the node (a scope or a `node://` field).

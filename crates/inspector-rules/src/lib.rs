@@ -31,5 +31,5 @@ pub use format::{render, render_value};
 pub use jsonpath::{JsonPath, PathSyntaxError};
 pub use model::{ActionDocument, ConditionDocument, Multiple, RuleDocument};
 pub use sdk::sdk_node;
-pub use store::{InMemoryRules, RuleStore, StoreError};
+pub use store::{RuleStore, StoreError};
 pub use validate::parse_rule;

@@ -1,7 +1,4 @@
-//! Where rules are kept: a trait the node cache implements, and an in-memory
-//! store for tests and embedding.
-
-use std::sync::Mutex;
+//! Where rules are kept: a trait the node cache implements.
 
 use async_trait::async_trait;
 
@@ -31,50 +28,4 @@ pub trait RuleStore: Send + Sync + std::fmt::Debug {
     async fn delete_rule(&self, uuid: &str) -> Result<bool, StoreError>;
     /// Deletes every rule.
     async fn delete_rules(&self) -> Result<(), StoreError>;
-}
-
-/// Rules kept in memory, in creation order.
-#[derive(Debug, Default)]
-pub struct InMemoryRules {
-    rules: Mutex<Vec<RuleDocument>>,
-}
-
-impl InMemoryRules {
-    fn locked(&self) -> std::sync::MutexGuard<'_, Vec<RuleDocument>> {
-        self.rules
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-#[async_trait]
-impl RuleStore for InMemoryRules {
-    async fn create_rule(&self, rule: &RuleDocument) -> Result<(), StoreError> {
-        let mut rules = self.locked();
-        if rules.iter().any(|r| r.uuid == rule.uuid) {
-            return Err(StoreError::Duplicate(rule.uuid.clone()));
-        }
-        rules.push(rule.clone());
-        Ok(())
-    }
-
-    async fn rules(&self) -> Result<Vec<RuleDocument>, StoreError> {
-        Ok(self.locked().clone())
-    }
-
-    async fn rule(&self, uuid: &str) -> Result<Option<RuleDocument>, StoreError> {
-        Ok(self.locked().iter().find(|r| r.uuid == uuid).cloned())
-    }
-
-    async fn delete_rule(&self, uuid: &str) -> Result<bool, StoreError> {
-        let mut rules = self.locked();
-        let before = rules.len();
-        rules.retain(|r| r.uuid != uuid);
-        Ok(rules.len() != before)
-    }
-
-    async fn delete_rules(&self) -> Result<(), StoreError> {
-        self.locked().clear();
-        Ok(())
-    }
 }

@@ -25,7 +25,7 @@ pub fn parse_rule(body: &Value) -> Result<RuleDocument, InvalidRule> {
     // As upstream: a falsy value (null, "", 0, false, [], {}) means "generate one".
     let uuid = match body.get("uuid") {
         Some(Value::String(text)) if NodeUuid::is_uuid_like(text) => text.clone(),
-        Some(value) if falsy(value) => uuid::Uuid::new_v4().to_string(),
+        Some(value) if !inspector_types::python_truthy(value) => uuid::Uuid::new_v4().to_string(),
         None => uuid::Uuid::new_v4().to_string(),
         Some(_) => return Err(InvalidRule("Invalid UUID value".to_owned())),
     };
@@ -72,17 +72,6 @@ pub fn parse_rule(body: &Value) -> Result<RuleDocument, InvalidRule> {
         conditions,
         actions,
     })
-}
-
-fn falsy(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
-    }
 }
 
 fn schema_error(what: &str, summary: &str) -> InvalidRule {

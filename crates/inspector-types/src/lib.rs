@@ -11,5 +11,14 @@ mod pyrepr;
 mod state;
 
 pub use node_uuid::{InvalidUuid, NodeUuid};
-pub use pyrepr::{python_quote, python_repr, python_str, python_type_name};
+pub use pyrepr::{python_quote, python_repr, python_str, python_truthy, python_type_name};
+
+/// Whether `text` is a colon-separated MAC address (`aa:bb:cc:dd:ee:ff`, any case).
+pub fn is_mac_address(text: &str) -> bool {
+    let mut parts = 0;
+    text.split(':').all(|part| {
+        parts += 1;
+        part.len() == 2 && part.bytes().all(|b| b.is_ascii_hexdigit())
+    }) && parts == 6
+}
 pub use state::{Event, State, UnknownName};

@@ -24,6 +24,18 @@ pub fn python_type_name(value: &Value) -> &'static str {
     }
 }
 
+/// Python's truth value of a JSON value (`0`, `""`, `[]`, `{}`, `None`, `False` are false).
+pub fn python_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// Python's `str()` of a JSON value: strings bare, everything else as `repr()`.
 pub fn python_str(value: &Value) -> String {
     match value {

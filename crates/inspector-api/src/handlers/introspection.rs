@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDateTime, Timelike};
 use inspector_core::StoreError;
 use inspector_node_cache::{NodeInfo, State as RecordState};
-use inspector_types::NodeUuid;
+use inspector_types::{NodeUuid, python_quote};
 use serde_json::{Value, json};
 
 use super::json_object;
@@ -54,10 +54,6 @@ fn query(raw: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-fn python_quote(text: &str) -> String {
-    inspector_hooks::python_repr(&Value::String(text.to_owned()))
 }
 
 /// `POST /v1/introspection/<node_id>[?manage_boot=...]`.

@@ -29,13 +29,11 @@ fn files(dir: &Path) -> Vec<(String, String)> {
 fn driver(dir: &Path, purge: bool, discovery: bool) -> (PxeFilter, Arc<RecordingRunner>) {
     let runner = Arc::new(RecordingRunner::default());
     let options = DnsmasqOptions {
-        hostsdir: dir.to_path_buf(),
         purge,
         start_command: "systemctl start dnsmasq".into(),
         stop_command: "systemctl stop dnsmasq".into(),
-        deny_unknown_macs: false,
         discovery,
-        ethoib_interfaces: vec![],
+        ..DnsmasqOptions::in_dir(dir)
     };
     let driver = DnsmasqDriver::new(options, runner.clone()).expect("valid");
     (PxeFilter::new(Box::new(driver)), runner)

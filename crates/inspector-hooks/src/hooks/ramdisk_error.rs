@@ -1,7 +1,5 @@
 //! `ramdisk_error`: fails when the ramdisk reported an error.
 
-use serde_json::Value;
-
 use crate::data::IntrospectionData;
 use crate::error::HookError;
 use crate::set::ProcessingHook;
@@ -11,17 +9,7 @@ use inspector_types::python_str;
 #[derive(Debug)]
 pub(crate) struct RamdiskError;
 
-/// Python's truth value of a JSON value.
-pub(crate) fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub(crate) use inspector_types::python_truthy as truthy;
 
 impl ProcessingHook for RamdiskError {
     fn name(&self) -> &'static str {

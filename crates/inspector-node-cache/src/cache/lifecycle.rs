@@ -244,7 +244,6 @@ impl NodeCache {
             .db
             .write(move |conn| {
                 write_transaction(conn, |conn| {
-                    rows::begin_write(conn)?;
                     let uuids: Vec<String> = nodes::table
                         .filter(nodes::finished_at.lt(cutoff))
                         .select(nodes::uuid)

@@ -5,7 +5,6 @@ mod data;
 mod lifecycle;
 mod lookup;
 mod rows;
-pub(crate) use rows::begin_write;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -218,7 +217,6 @@ impl NodeCache {
         self.db
             .write(move |conn| {
                 write_transaction(conn, |conn| {
-                    rows::begin_write(conn)?;
                     let existing = rows::find_node(conn, uuid)?;
                     if let Some(existing) = &existing {
                         let to = inspector_fsm::next(existing.state.0, Event::Start).inspect_err(

@@ -2,7 +2,6 @@
 //! the connection and runs inside whatever transaction the caller opened.
 
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use inspector_types::{NodeUuid, State};
 
@@ -44,25 +43,13 @@ pub(crate) struct NewAttribute<'a> {
     pub(crate) value: &'a str,
 }
 
-/// Takes SQLite's write lock at the start of a transaction whose first
-/// statement is a read, so that it never fails to upgrade its lock later; a
-/// no-op elsewhere (row locks and conditional updates do the work there).
-/// Transactions that start with a write need no call.
-pub(crate) fn begin_write(conn: &mut AnyConnection) -> Result<()> {
-    #[allow(irrefutable_let_patterns)] // SQLite-only builds have a single variant.
-    if let AnyConnection::Sqlite(_) = conn {
-        conn.batch_execute("UPDATE nodes SET uuid = uuid WHERE 1 = 0")?;
-    }
-    Ok(())
-}
-
 /// Attempts of a transaction that the database aborted as a deadlock victim.
 const TRANSACTION_ATTEMPTS: u32 = 10;
 
 /// Runs `work` in one transaction, retried on deadlocks after a random pause
 /// that grows with each attempt (processes sharing a database otherwise meet
-/// again in the same deadlock). `work` calls [`begin_write`] first if it
-/// reads before it writes.
+/// again in the same deadlock). On SQLite the writer's batch already holds
+/// the write lock, so a read before a write never fails to upgrade.
 pub(crate) fn write_transaction<T>(
     conn: &mut AnyConnection,
     mut work: impl FnMut(&mut AnyConnection) -> Result<T>,

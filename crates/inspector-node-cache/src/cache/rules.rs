@@ -173,13 +173,6 @@ impl RuleStore for NodeCache {
             .db
             .write(move |conn| {
                 write_transaction(conn, |conn| {
-                    let exists: i64 = rules::table
-                        .filter(rules::uuid.eq(&rule.uuid))
-                        .count()
-                        .get_result(conn)?;
-                    if exists > 0 {
-                        return Ok(false);
-                    }
                     diesel::insert_into(rules::table)
                         .values((
                             rules::uuid.eq(&rule.uuid),
@@ -210,13 +203,13 @@ impl RuleStore for NodeCache {
                             ))
                             .execute(conn)?;
                     }
-                    Ok(true)
+                    Ok(())
                 })
             })
             .await;
+        // The primary key refuses a second rule with the same UUID.
         match created {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(StoreError::Duplicate(uuid)),
+            Ok(()) => Ok(()),
             Err(Error::Database(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,

@@ -113,6 +113,13 @@ fn writer(pool: &Pool<ConnectionManager>, queue: &Receiver<Job>) {
     }
 }
 
+/// Takes SQLite's write lock at the start of the batch's transaction, whose
+/// writes may begin with a read (that read could not be upgraded later).
+fn take_write_lock(conn: &mut AnyConnection) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    Ok(conn.batch_execute("UPDATE nodes SET uuid = uuid WHERE 1 = 0")?)
+}
+
 /// Whether the connection is still inside exactly the batch's transaction.
 fn in_one_transaction(conn: &mut AnyConnection) -> bool {
     use diesel::connection::{TransactionManager, TransactionManagerStatus};
@@ -130,7 +137,7 @@ fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
     let outcome = conn.transaction::<(), Error, _>(|conn| {
         // Take SQLite's write lock first: a read snapshot taken before another
         // connection's commit could not be upgraded to a write later.
-        crate::cache::begin_write(conn)?;
+        take_write_lock(conn)?;
         for job in pending.by_ref() {
             delivers.push(job(Ok(&mut *conn)));
             // A statement that aborted the whole transaction (disk full, I/O
