@@ -35,14 +35,23 @@ fn payload() -> Value {
     data
 }
 
+/// With `existing_port` false the node has no port yet: `validate_interfaces`
+/// creates it and the port hooks must fill it in the same run.
+#[rstest::rstest]
+#[case::existing_port(true)]
+#[case::port_created_in_the_same_run(false)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn optional_hooks_change_the_node_and_its_ports() {
+async fn optional_hooks_change_the_node_and_its_ports(#[case] existing_port: bool) {
     let fake = FakeIronic::start().await.unwrap();
     let node = fake.add_node(
         json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.8.0.1"},
                                      "provision_state": "manageable"}),
     );
-    let port = fake.add_port(node, MAC);
+    let mut payload = payload();
+    if !existing_port {
+        payload["inventory"]["bmc_address"] = json!("10.8.0.1");
+    }
+    let port = existing_port.then(|| fake.add_port(node, MAC));
     let service = common::start(&common::config(
         &fake.url(),
         "auth_strategy = noauth\n",
@@ -62,7 +71,7 @@ async fn optional_hooks_change_the_node_and_its_ports() {
     assert_eq!(started.status(), 202);
     let answer = http
         .post(format!("{}/v1/continue", service.url))
-        .json(&payload())
+        .json(&payload)
         .send()
         .await
         .unwrap();
@@ -72,7 +81,11 @@ async fn optional_hooks_change_the_node_and_its_ports() {
 
     {
         let state = fake.state();
-        let port = state.port(port).unwrap();
+        let port = match port {
+            Some(uuid) => state.port(uuid).unwrap(),
+            None => state.ports().find(|p| p["address"] == MAC).unwrap(),
+        };
+        assert_eq!(port["node_uuid"], node.to_string());
         assert_eq!(
             port["local_link_connection"],
             json!({"switch_id": "88:5a:92:ec:54:59", "port_id": "Ethernet1/18"})

@@ -186,6 +186,28 @@ async fn the_rules_api() {
     assert_eq!(status, 204, "deleting no rules is fine");
 }
 
+/// openstacksdk's `create_introspection_rule` posts to `/v1/rules/<uuid>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_created_at_its_own_url() {
+    let fake = FakeIronic::start().await.unwrap();
+    let (_service, api) = start(&fake);
+    let uuid = "1f0a5e5e-7d3b-4a8e-9c55-6d0c0e2d7a01";
+    let rule = json!({"conditions": [], "actions": [{"action": "fail", "message": "x"}]});
+    let (status, created) = api.post(&format!("/v1/rules/{uuid}"), rule.clone()).await;
+    assert_eq!((status, &created["uuid"]), (201, &json!(uuid)), "{created}");
+    let (status, fetched) = api.get(&format!("/v1/rules/{uuid}")).await;
+    assert_eq!((status, &fetched["actions"]), (200, &rule["actions"]));
+    let mut same = rule.clone();
+    same["uuid"] = json!(uuid);
+    let (status, body) = api.post(&format!("/v1/rules/{uuid}"), same).await;
+    assert_eq!(status, 409, "exists already: {body}");
+    let mut other = rule;
+    other["uuid"] = json!("0d5e0c36-3bde-4c1f-b0b2-e5ef9d1c7a02");
+    let (status, body) = api.post(&format!("/v1/rules/{uuid}"), other).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(error(&body).contains("is not the one in the URL"), "{body}");
+}
+
 fn payload(mac: &str, memory_mb: u64) -> Value {
     let mut data: Value = serde_json::from_str(include_str!(
         "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"

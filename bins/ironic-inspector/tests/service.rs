@@ -191,6 +191,72 @@ async fn error_answers() {
     assert_eq!(status, 404);
 }
 
+/// Upstream answers every route with one trailing slash as without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trailing_slash_gets_the_same_answer() {
+    let fake = FakeIronic::start().await.unwrap();
+    let node = fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.5.0.9"}, "provision_state": "manageable"}));
+    let service = start(&fake.url());
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", service.url);
+    let started = http
+        .post(url(&format!("/v1/introspection/{node}/?manage_boot=0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202, "POST with a slash starts too");
+    let rule: Value = http
+        .post(url("/v1/rules/"))
+        .json(&json!({"conditions": [], "actions": [{"action": "fail", "message": "x"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rule = rule["uuid"].as_str().unwrap().to_owned();
+    async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+    let paths = [
+        "/v1".to_owned(),
+        "/v1/introspection".to_owned(),
+        "/v1/introspection?limit=1".to_owned(),
+        format!("/v1/introspection/{node}"),
+        format!("/v1/introspection/{node}/data"),
+        format!("/v1/introspection/{node}/data/unprocessed"),
+        "/v1/rules".to_owned(),
+        format!("/v1/rules/{rule}"),
+        "/v2".to_owned(),
+    ];
+    for path in &paths {
+        let slashed = match path.split_once('?') {
+            Some((path, query)) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
+        };
+        let plain = answer(http.get(url(path))).await;
+        assert_ne!(plain.0, 405, "{path}");
+        assert_eq!(answer(http.get(url(&slashed))).await, plain, "{slashed}");
+    }
+    let (status, body) = answer(http.post(url("/v1/continue/")).json(&json!({}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The following failures")
+    );
+    let (status, _) = answer(http.get(url("/v1/introspection//"))).await;
+    assert_eq!(status, 404, "only one trailing slash");
+    let deleted = http
+        .delete(url(&format!("/v1/rules/{rule}/")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_basic_authentication() {
     let fake = FakeIronic::start().await.unwrap();

@@ -64,7 +64,7 @@ pub fn policy_rule(method: &Method, path: &str) -> &'static str {
             _,
         ) => "introspection:data",
         (["v1", "rules"] | ["v1", "rules", _], &Method::GET) => "introspection:rule:get",
-        (["v1", "rules"], &Method::POST) => "introspection:rule:create",
+        (["v1", "rules"] | ["v1", "rules", _], &Method::POST) => "introspection:rule:create",
         (["v1", "rules"] | ["v1", "rules", _], &Method::DELETE) => "introspection:rule:delete",
         _ => "introspection:start",
     }

@@ -95,14 +95,43 @@ impl AppState {
     }
 }
 
-/// Every route of the API, one line each.
+/// The API: every route, each also answered with one trailing slash
+/// (`GET /v1/introspection/` as `GET /v1/introspection`, as upstream does).
 pub fn router(state: AppState) -> Router {
+    use tower::Layer;
+    let routes = routes(state);
+    Router::new()
+        .fallback_service(tower::util::MapRequestLayer::new(trim_trailing_slash).layer(routes))
+}
+
+/// Removes one trailing slash from the path (never from `/` itself); routing
+/// happens after this, so the request reaches the route without the slash.
+fn trim_trailing_slash<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = match uri.query() {
+            Some(query) => format!("{}?{query}", &path[..path.len() - 1]),
+            None => path[..path.len() - 1].to_owned(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(path_and_query) = trimmed.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
+}
+
+/// Every route of the API, one line each.
+fn routes(state: AppState) -> Router {
     use handlers::{continue_, introspection as i, versions};
     let continue_limit = axum::extract::DefaultBodyLimit::max(state.options.max_continue_body);
     let api = Router::new()
         .route("/", get(versions::root))
         .route("/{version}", get(versions::version))
-        .route("/v1/", get(versions::v1))
         .route(
             "/v1/continue",
             post(continue_::ramdisk_data).layer(continue_limit).layer(
@@ -125,7 +154,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/rules/{uuid}",
-            get(rules::get_one).delete(rules::delete_one),
+            get(rules::get_one)
+                .post(rules::create_with_uuid)
+                .delete(rules::delete_one),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

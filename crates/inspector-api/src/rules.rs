@@ -65,17 +65,55 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body: Value = serde_json::from_slice(&body).map_err(|error| {
+    store(&state, requested, &headers, &rule_body(&body)?).await
+}
+
+/// `POST /v1/rules/<uuid>`: creates the rule with that UUID, as
+/// openstacksdk's `create_introspection_rule` asks (upstream answers 405).
+pub(crate) async fn create_with_uuid(
+    State(state): State<AppState>,
+    requested: Option<axum::Extension<Requested>>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut rule = rule_body(&body)?;
+    if let Some(fields) = rule.as_object_mut() {
+        match fields.get("uuid") {
+            None | Some(Value::Null) => {
+                fields.insert("uuid".into(), Value::String(uuid));
+            }
+            Some(Value::String(given)) if *given == uuid => {}
+            Some(given) => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid rule: the UUID in the body ({given}) is not the one in the URL ({uuid})"
+                )));
+            }
+        }
+    }
+    store(&state, requested, &headers, &rule).await
+}
+
+fn rule_body(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
         ApiError::bad_request(format!("Invalid rule: the body is not valid JSON: {error}"))
-    })?;
-    let rule = state.conductor.create_rule(&body).await?;
+    })
+}
+
+async fn store(
+    state: &AppState,
+    requested: Option<axum::Extension<Requested>>,
+    headers: &HeaderMap,
+    body: &Value,
+) -> Result<Response, ApiError> {
+    let rule = state.conductor.create_rule(body).await?;
     let version = requested.map_or(crate::MAX_VERSION, |r| (r.0).0);
     let status = if version < (1, 6) {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok(json(status, &full(&rule, &headers)))
+    Ok(json(status, &full(&rule, headers)))
 }
 
 /// `DELETE /v1/rules`.

@@ -250,20 +250,22 @@ impl Conductor {
         if !changes.existing_ports.is_empty() {
             tracing::warn!(ports = ?changes.existing_ports, "did not create ports as they already exist");
         }
+        let mut created = std::collections::HashMap::new();
         for port in changes.create_ports {
             let mut extra = serde_json::Map::new();
             if let Some(client_id) = port.client_id {
                 extra.insert("client-id".into(), serde_json::Value::String(client_id));
             }
-            let new = NewPort {
+            let request = NewPort {
                 node_uuid: uuid,
                 address: port.address.clone(),
                 extra,
                 pxe_enabled: Some(port.pxe_enabled),
             };
-            match ironic.create_port(&new).await {
-                Ok(created) => {
-                    tracing::info!(port = %created.uuid, mac = %created.address, "port created")
+            match ironic.create_port(&request).await {
+                Ok(new) => {
+                    tracing::info!(port = %new.uuid, mac = %new.address, "port created");
+                    created.insert(port.address, new.uuid);
                 }
                 Err(error) if error.kind() == inspector_ironic::ErrorKind::Conflict => {
                     tracing::warn!(mac = %port.address, "port already exists, skipping");
@@ -282,6 +284,10 @@ impl Conductor {
             ironic.patch_port(port, &patch).await.map_err(unexpected)?;
         }
         for (port, mac, operations) in changes.optional_port_patches {
+            let Some(port) = port.or_else(|| created.get(&mac).copied()) else {
+                tracing::warn!(%mac, "the port was not created here, not updating it");
+                continue;
+            };
             let patch = json_patch(operations)?;
             match ironic.patch_port(port, &patch).await {
                 Ok(_) => {}

@@ -196,13 +196,12 @@ impl Conductor {
         failures: Vec<String>,
     ) -> CoreError {
         let text = failures.join("\n");
-        if let Some(mut record) = record
-            && let Err(error) = self
-                .cache()
-                .finished(&mut record, Event::Error, Some(text.clone()))
-                .await
-        {
-            return error.into();
+        if let Some(mut record) = record {
+            self.inner.metrics.failed();
+            warn!(node = %record.uuid, error = %text, "introspection failed before processing");
+            if let Err(error) = self.cache().failed(&mut record, text.clone()).await {
+                return error.into();
+            }
         }
         CoreError::bad_request(format!("{PREPROCESSING_FAILURES}{text}"))
     }
@@ -211,11 +210,7 @@ impl Conductor {
     pub(crate) async fn fail(&self, record: &mut NodeInfo, error: CoreError) -> CoreError {
         self.inner.metrics.failed();
         warn!(error = %error.message, "introspection failed");
-        match self
-            .cache()
-            .finished(record, Event::Error, Some(error.message.clone()))
-            .await
-        {
+        match self.cache().failed(record, error.message.clone()).await {
             Ok(()) => error,
             Err(finish @ CacheError::InvalidEvent(_)) => finish.into(),
             Err(other) => {

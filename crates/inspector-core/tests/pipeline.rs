@@ -353,30 +353,80 @@ async fn unknown_and_ambiguous_lookups() {
     assert_eq!(state(&env, a).await.0, State::Waiting);
 }
 
+#[rstest::rstest]
+#[case::ramdisk_error(
+    |d: &mut IntrospectionData| { d.insert("error".into(), json!("Failed to collect disks")); },
+    "Preprocessing hook ramdisk_error: Ramdisk reported error: Failed to collect disks"
+)]
+#[case::no_suitable_interfaces(
+    |d: &mut IntrospectionData| {
+        for interface in d["inventory"]["interfaces"].as_array_mut().unwrap() {
+            interface["ipv4_address"] = Value::Null;
+            interface["ipv6_address"] = Value::Null;
+        }
+        d.remove("boot_interface");
+    },
+    "Preprocessing hook validate_interfaces: No suitable interfaces found in"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ramdisk_error_on_a_waiting_record_keeps_it_waiting() {
-    let env = env().await;
+async fn a_failure_before_processing_fails_the_waiting_record_at_once(
+    #[case] spoil: fn(&mut IntrospectionData),
+    #[case] expected: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs_dir = dir.path().display().to_string();
+    let env = env_with(|o| {
+        o.ramdisk_logs_dir = Some(logs_dir.clone());
+        o.ramdisk_logs_filename_format = "{uuid}.tar.gz".into();
+    })
+    .await;
     let uuid = add_node(&env, "52:54:00:00:00:30", "10.1.0.30");
     env.conductor
         .introspect(&uuid.to_string(), false)
         .await
         .unwrap();
     let mut data = payload("52:54:00:00:00:30", "10.1.0.30");
-    data.insert("error".into(), json!("Failed to collect disks"));
+    spoil(&mut data);
     let error = env.conductor.process(data).await.unwrap_err();
-    assert_eq!(
-        (error.status, error.message.as_str()),
-        (
-            400,
-            "Can not transition from state 'waiting' on event 'error' (no defined transition)"
-        )
+    assert_eq!(error.status, 400);
+    assert!(
+        error.message.starts_with(&format!(
+            "The following failures happened during running pre-processing hooks:\n{expected}"
+        )),
+        "{}",
+        error.message
     );
-    assert_eq!(
-        state(&env, uuid).await,
-        (State::Waiting, None),
-        "the spec's quirk: the timeout ends it later"
+    let (state, stored) = state(&env, uuid).await;
+    assert_eq!(state, State::Error, "not left waiting for the time-out");
+    assert!(
+        stored.as_deref().unwrap().starts_with(expected),
+        "{stored:?}"
     );
     assert!(env.cache.attributes(uuid).await.unwrap().is_empty());
+    assert_eq!(
+        std::fs::read(dir.path().join(format!("{uuid}.tar.gz"))).unwrap(),
+        b"logs",
+        "the ramdisk logs are kept as for any failed processing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_gone_from_ironic_fails_the_waiting_record_at_once() {
+    let env = env().await;
+    let uuid = add_node(&env, "52:54:00:00:00:31", "10.1.0.31");
+    env.conductor
+        .introspect(&uuid.to_string(), false)
+        .await
+        .unwrap();
+    env.fake.state().nodes_mut().remove(uuid.as_uuid());
+    let error = env
+        .conductor
+        .process(payload("52:54:00:00:00:31", "10.1.0.31"))
+        .await
+        .unwrap_err();
+    let text = format!("Node {uuid} was not found in Ironic");
+    assert_eq!((error.status, error.message.as_str()), (404, text.as_str()));
+    assert_eq!(state(&env, uuid).await, (State::Error, Some(text)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

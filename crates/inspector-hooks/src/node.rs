@@ -46,8 +46,9 @@ pub struct NodeChanges {
     pub delete_ports: Vec<(uuid::Uuid, String)>,
     /// JSON patches for existing ports (UUID, MAC, operations).
     pub patch_ports: Vec<(uuid::Uuid, String, Vec<Value>)>,
-    /// Port patches whose refusal by Ironic (400) is only logged (UUID, MAC, operations).
-    pub optional_port_patches: Vec<(uuid::Uuid, String, Vec<Value>)>,
+    /// Port patches whose refusal by Ironic (400) is only logged (UUID, MAC,
+    /// operations). No UUID: a port of `create_ports`, patched once created.
+    pub optional_port_patches: Vec<(Option<uuid::Uuid>, String, Vec<Value>)>,
 }
 
 /// The node under introspection as phase-2 hooks see it.
@@ -187,17 +188,22 @@ impl NodeView {
             let port = self.ports.remove(index);
             match port.uuid {
                 Some(uuid) => self.changes.delete_ports.push((uuid, port.address)),
-                None => self
-                    .changes
-                    .create_ports
-                    .retain(|p| p.address != port.address),
+                None => {
+                    self.changes
+                        .create_ports
+                        .retain(|p| p.address != port.address);
+                    self.changes
+                        .optional_port_patches
+                        .retain(|(uuid, mac, _)| uuid.is_some() || *mac != port.address);
+                }
             }
         }
     }
 
-    /// A patch of an existing port that Ironic may refuse (400 is logged and
-    /// ignored): `local_link_connection` and `physical_network` changes, which
-    /// are reflected in the view.
+    /// A patch that Ironic may refuse (400 is logged and ignored):
+    /// `local_link_connection` and `physical_network` changes, which are
+    /// reflected in the view. A port created in this run is patched right
+    /// after its creation, as upstream creates ports before later hooks run.
     pub fn patch_port_optional(&mut self, address: &str, patch: Vec<Value>) {
         let Some(port) = self.ports.iter_mut().find(|p| p.address == address) else {
             return;
@@ -211,11 +217,9 @@ impl NodeView {
                 port.physical_network = operation["value"].as_str().map(str::to_owned);
             }
         }
-        if let Some(uuid) = port.uuid {
-            self.changes
-                .optional_port_patches
-                .push((uuid, port.address.clone(), patch));
-        }
+        self.changes
+            .optional_port_patches
+            .push((port.uuid, port.address.clone(), patch));
     }
 
     /// `patch_port` of an existing port; `pxe_enabled` changes are reflected in the view.

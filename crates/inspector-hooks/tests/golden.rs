@@ -411,6 +411,38 @@ fn validate_interfaces_creates_missing_ports_with_client_id_and_pxe() {
     );
 }
 
+/// UEFI/grub boots pass no BOOTIF: with no PXE MAC, every interface reads
+/// `pxe: false`, and trusting that would turn PXE off on every port.
+#[rstest]
+#[case::existing_ports_keep_their_flags(&[("52:54:00:aa:bb:01", true), ("52:54:00:aa:bb:02", false)])]
+#[case::new_ports_are_pxe_enabled(&[])]
+fn validate_interfaces_without_a_pxe_mac_leaves_pxe_enabled(#[case] ports: &[(&str, bool)]) {
+    let mut data = interfaces_data(false);
+    let set = hooks(&["validate_interfaces"], |o| {
+        o.add_ports = AddPorts::All;
+        o.keep_ports = KeepPorts::All;
+        o.overwrite_existing = true;
+        o.update_pxe_enabled = true;
+    });
+    assert!(set.before_processing(&mut data).is_empty());
+    let mut node = node_view(json!({}), ports);
+    set.before_update(&mut data, &mut node).unwrap();
+    let changes = node.changes();
+    assert!(changes.patch_ports.is_empty(), "{:?}", changes.patch_ports);
+    assert!(
+        changes.create_ports.iter().all(|p| p.pxe_enabled),
+        "{:?}",
+        changes.create_ports
+    );
+    let flags: Vec<(&str, bool)> = node
+        .ports
+        .iter()
+        .map(|p| (p.address.as_str(), p.pxe_enabled))
+        .filter(|(address, _)| ports.iter().any(|(a, _)| a == address))
+        .collect();
+    assert_eq!(flags, ports);
+}
+
 // ---- capabilities -----------------------------------------------------------
 
 #[rstest]

@@ -164,6 +164,15 @@ impl ProcessingHook for ValidateInterfaces {
             .and_then(Value::as_object)
             .map(|map| map.values().cloned().collect())
             .unwrap_or_default();
+        // Without a PXE MAC (UEFI/grub boots pass no BOOTIF) every interface
+        // reads `pxe: false`; trusting that would turn PXE off on every port.
+        let pxe_known = pxe_mac(data).is_some();
+        let update_pxe_enabled = self.update_pxe_enabled && pxe_known;
+        if self.update_pxe_enabled && !pxe_known {
+            tracing::warn!(
+                "the ramdisk reported no boot interface, pxe_enabled is left as it is on the ports"
+            );
+        }
         if self.add_ports != AddPorts::Disabled {
             let ports = interfaces
                 .iter()
@@ -177,7 +186,7 @@ impl ProcessingHook for ValidateInterfaces {
                     Some(CreatePort {
                         address,
                         client_id,
-                        pxe_enabled: if self.update_pxe_enabled { pxe } else { true },
+                        pxe_enabled: if update_pxe_enabled { pxe } else { true },
                     })
                 })
                 .collect();
@@ -210,7 +219,7 @@ impl ProcessingHook for ValidateInterfaces {
                 node.delete_port(&address);
             }
         }
-        if self.overwrite_existing && self.update_pxe_enabled {
+        if self.overwrite_existing && update_pxe_enabled {
             for record in &interfaces {
                 let (Some(mac), Some(pxe)) = (
                     record["mac"].as_str(),

@@ -121,7 +121,25 @@ impl NodeCache {
         event: Event,
         error: Option<String>,
     ) -> Result<()> {
-        let outcome = self.finish_record(node, event, error).await;
+        let outcome = self.finish_record(node, &[event], error).await;
+        node.release_lock();
+        outcome
+    }
+
+    /// Ends a failed introspection in `error` with `error` as its text, like
+    /// [`NodeCache::finished`] with an `error` event — except that a record
+    /// still `waiting` (matched, but processing not yet begun) goes through
+    /// `processing` in the same transaction, since the table has no `error`
+    /// event from `waiting`. Upstream leaves such a record `waiting` without
+    /// an error until the time-out.
+    #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state))]
+    pub async fn failed(&self, node: &mut NodeInfo, error: String) -> Result<()> {
+        let events: &[Event] = if node.state == State::Waiting {
+            &[Event::Process, Event::Error]
+        } else {
+            &[Event::Error]
+        };
+        let outcome = self.finish_record(node, events, Some(error)).await;
         node.release_lock();
         outcome
     }
@@ -129,9 +147,10 @@ impl NodeCache {
     async fn finish_record(
         &self,
         node: &mut NodeInfo,
-        event: Event,
+        events: &[Event],
         error: Option<String>,
     ) -> Result<()> {
+        let events = events.to_vec();
         let (uuid, state, expected) = (node.uuid, node.state, node.version_id.clone());
         let finished_at = self.now();
         let stored_error = error.clone();
@@ -141,7 +160,10 @@ impl NodeCache {
                 write_transaction(conn, |conn| {
                     rows::delete_attributes(conn, uuid)?;
                     rows::delete_options(conn, uuid)?;
-                    let to = match inspector_fsm::next(state, event) {
+                    let path = events
+                        .iter()
+                        .try_fold(state, |from, event| inspector_fsm::next(from, *event));
+                    let to = match path {
                         Ok(to) => to,
                         Err(refused) => return Ok(Finish::Refused(refused)),
                     };
