@@ -2,10 +2,12 @@
 
 use inspector_ironic::PowerTarget;
 use inspector_node_cache::{Event, NodeInfo, Strictness};
+use serde_json::json;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
+use crate::timeline::Steps;
 
 impl Conductor {
     /// Aborts the introspection of a node (UUID or name); the work runs in the background.
@@ -34,6 +36,8 @@ impl Conductor {
             info!(%error, "introspection cannot be aborted in this state");
             return;
         }
+        let mut steps = Steps::default();
+        steps.note(self, "abort", json!({}));
         if record.manage_boot {
             let uuid = record.uuid;
             if let Err(error) = self
@@ -43,14 +47,27 @@ impl Conductor {
                 .await
             {
                 warn!(%error, "failed to power off the node after abort");
+                steps.note(
+                    self,
+                    "power_action",
+                    json!({"target": "power off", "answer": error.to_string()}),
+                );
+            } else {
+                steps.note(
+                    self,
+                    "power_action",
+                    json!({"target": "power off", "answer": "accepted"}),
+                );
             }
         }
+        steps.note(self, "aborted", json!({"message": "Canceled by operator"}));
         if let Err(error) = self
             .cache()
-            .finished(
+            .finished_recording(
                 &mut record,
                 Event::AbortEnd,
                 Some("Canceled by operator".into()),
+                steps.into_events(),
             )
             .await
         {

@@ -96,8 +96,12 @@ pub(crate) struct Inner {
 }
 
 impl Conductor {
-    /// An engine over `parts`.
-    pub fn new(parts: ConductorParts) -> Self {
+    /// An engine over `parts`; time-outs of its records are explained from
+    /// their timelines.
+    pub fn new(mut parts: ConductorParts) -> Self {
+        parts.cache = parts
+            .cache
+            .explaining_timeouts(Arc::new(crate::timeline::timeout_diagnosis));
         let lookup = IronicLookup::new(
             parts.ironic.clone(),
             parts.options.ipmi_address_fields.clone(),
@@ -221,12 +225,12 @@ impl Conductor {
 
     /// Runs the phase-2 hooks and applies what they asked for to Ironic:
     /// one node PATCH for all property changes, then port creations,
-    /// deletions and patches.
+    /// deletions and patches. Returns what changed, for the timeline.
     pub(crate) async fn update_node(
         &self,
         node: &Node,
         data: &mut IntrospectionData,
-    ) -> Result<()> {
+    ) -> Result<serde_json::Value> {
         let mut view = self.node_view(node).await?;
         self.parts()
             .hooks
@@ -235,7 +239,10 @@ impl Conductor {
                 status: failure.status,
                 message: failure.message,
             })?;
-        self.apply_changes(node.uuid, view.take_changes()).await
+        let changes = view.take_changes();
+        let summary = changes_summary(&changes);
+        self.apply_changes(node.uuid, changes).await?;
+        Ok(summary)
     }
 
     async fn apply_changes(&self, uuid: NodeUuid, changes: NodeChanges) -> Result<()> {
@@ -299,6 +306,33 @@ impl Conductor {
         }
         Ok(())
     }
+}
+
+/// What a run changes in Ironic, as the timeline records it: the node fields
+/// patched and the MACs of the ports created, deleted and updated.
+fn changes_summary(changes: &NodeChanges) -> serde_json::Value {
+    let fields: Vec<&str> = changes
+        .node_patch
+        .iter()
+        .filter_map(|operation| operation["path"].as_str())
+        .collect();
+    let patched: Vec<&str> = changes
+        .patch_ports
+        .iter()
+        .map(|(_, mac, _)| mac.as_str())
+        .chain(
+            changes
+                .optional_port_patches
+                .iter()
+                .map(|(_, mac, _)| mac.as_str()),
+        )
+        .collect();
+    serde_json::json!({
+        "node_fields": fields,
+        "ports_created": changes.create_ports.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(),
+        "ports_deleted": changes.delete_ports.iter().map(|(_, mac)| mac.as_str()).collect::<Vec<_>>(),
+        "ports_updated": patched,
+    })
 }
 
 /// JSON-patch operations (recorded by hooks or rules) as Ironic's patch type.

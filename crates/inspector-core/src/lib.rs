@@ -27,6 +27,7 @@ mod rules;
 mod seams;
 mod start;
 mod storage;
+mod timeline;
 
 pub use conductor::{Conductor, ConductorParts};
 pub use error::{CoreError, Result};
@@ -35,3 +36,4 @@ pub use metrics::{DURATION_BUCKETS, EngineMetrics, MetricsSnapshot};
 pub use periodic::{AlwaysLeader, DatabaseLease, PeriodicLease};
 pub use seams::{FirewallFilter, NoPxeFilter, PxeFilter};
 pub use storage::{DataStore, StoreError};
+pub use timeline::timeout_diagnosis;

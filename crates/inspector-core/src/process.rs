@@ -4,10 +4,12 @@ use inspector_hooks::{IntrospectionData, bmc_addresses, valid_macs};
 use inspector_ironic::{ErrorKind, PowerTarget};
 use inspector_node_cache::{Error as CacheError, Event, LookupQuery, NodeInfo, Strictness};
 use inspector_types::NodeUuid;
+use serde_json::json;
 use tracing::{Instrument, Span, field, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
+use crate::timeline::Steps;
 
 const PREPROCESSING_FAILURES: &str =
     "The following failures happened during running pre-processing hooks:\n";
@@ -80,12 +82,21 @@ impl Conductor {
                 None
             }
         };
+        let mut steps = Steps::default();
+        if record.is_some() {
+            steps.note(
+                self,
+                "ramdisk_post",
+                json!({"macs": query.macs, "bmc_addresses": query.bmc_addresses,
+                       "boot_interface": data.get("boot_interface")}),
+            );
+        }
         let mut record = match record {
             Some(record) if failures.is_empty() => record,
             record => {
                 let node = record.as_ref().map(|r| r.uuid);
                 return Err(Failure::logged(
-                    self.fail_preprocessing(record, failures).await,
+                    self.fail_preprocessing(record, failures, steps).await,
                     node,
                 ));
             }
@@ -120,7 +131,7 @@ impl Conductor {
                 };
                 let uuid = record.uuid;
                 return Err(Failure::logged(
-                    self.fail(&mut record, failure).await,
+                    self.fail(&mut record, failure, steps).await,
                     Some(uuid),
                 ));
             }
@@ -136,15 +147,20 @@ impl Conductor {
             && matches!(node.provision_state.as_deref(), Some("active" | "rescue"));
         let body = async {
             self.check_provision_state(&node)?;
-            self.update_node(&node, &mut data).await?;
+            let updated = self.update_node(&node, &mut data).await?;
+            steps.note(self, "hooks", json!({"ran": self.parts().hooks.names()}));
+            steps.note(self, "ironic_updated", updated);
             self.parts().store.save(record.uuid, true, &data).await?;
+            steps.note(self, "data_stored", json!({}));
             self.sync_pxe_filter().await?;
-            self.apply_rules(record.uuid, &data).await
+            self.apply_rules(record.uuid, &data).await?;
+            steps.note(self, "rules_applied", json!({}));
+            Ok::<(), CoreError>(())
         };
         if let Err(error) = body.await {
             let uuid = record.uuid;
             return Err(Failure::logged(
-                self.fail(&mut record, error).await,
+                self.fail(&mut record, error, steps).await,
                 Some(uuid),
             ));
         }
@@ -153,7 +169,7 @@ impl Conductor {
         let conductor = self.clone();
         self.inner
             .jobs
-            .spawn(async move { conductor.finish(record, power_off).await });
+            .spawn(async move { conductor.finish(record, power_off, steps).await });
         info!("introspection data processed");
         Ok(uuid)
     }
@@ -194,23 +210,40 @@ impl Conductor {
         &self,
         record: Option<NodeInfo>,
         failures: Vec<String>,
+        mut steps: Steps,
     ) -> CoreError {
         let text = failures.join("\n");
         if let Some(mut record) = record {
             self.inner.metrics.failed();
             warn!(node = %record.uuid, error = %text, "introspection failed before processing");
-            if let Err(error) = self.cache().failed(&mut record, text.clone()).await {
+            steps.note(self, "error", json!({"message": text}));
+            if let Err(error) = self
+                .cache()
+                .failed(&mut record, text.clone(), steps.into_events())
+                .await
+            {
                 return error.into();
             }
         }
         CoreError::bad_request(format!("{PREPROCESSING_FAILURES}{text}"))
     }
 
-    /// A failure inside processing: the record ends in `error` with its text.
-    pub(crate) async fn fail(&self, record: &mut NodeInfo, error: CoreError) -> CoreError {
+    /// A failure inside processing: the record ends in `error` with its text;
+    /// the run's timeline so far and the error go with that change.
+    pub(crate) async fn fail(
+        &self,
+        record: &mut NodeInfo,
+        error: CoreError,
+        mut steps: Steps,
+    ) -> CoreError {
         self.inner.metrics.failed();
         warn!(error = %error.message, "introspection failed");
-        match self.cache().failed(record, error.message.clone()).await {
+        steps.note(self, "error", json!({"message": error.message}));
+        match self
+            .cache()
+            .failed(record, error.message.clone(), steps.into_events())
+            .await
+        {
             Ok(()) => error,
             Err(finish @ CacheError::InvalidEvent(_)) => finish.into(),
             Err(other) => {
@@ -220,8 +253,9 @@ impl Conductor {
         }
     }
 
-    /// The finishing step (§4.9): optional power-off, then `finished`.
-    pub(crate) async fn finish(&self, mut record: NodeInfo, power_off: bool) {
+    /// The finishing step (§4.9): optional power-off, then `finished`; the
+    /// run's timeline is written here, off the ramdisk's answer.
+    pub(crate) async fn finish(&self, mut record: NodeInfo, power_off: bool, mut steps: Steps) {
         let uuid = record.uuid;
         if power_off
             && let Err(error) = self
@@ -239,14 +273,22 @@ impl Conductor {
                     "Failed to power off node {uuid}, check its power management configuration: {}",
                     error.message()
                 );
-                self.fail(&mut record, CoreError::bad_request(message))
+                self.fail(&mut record, CoreError::bad_request(message), steps)
                     .await;
                 return;
             }
         }
+        if power_off {
+            steps.note(
+                self,
+                "power_action",
+                json!({"target": "power off", "answer": "accepted"}),
+            );
+        }
+        steps.note(self, "finished", json!({}));
         match self
             .cache()
-            .finished(&mut record, Event::Finish, None)
+            .finished_recording(&mut record, Event::Finish, None, steps.into_events())
             .await
         {
             Ok(()) => {

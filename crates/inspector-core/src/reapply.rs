@@ -3,11 +3,13 @@
 use inspector_hooks::IntrospectionData;
 use inspector_node_cache::{Event, NodeInfo, Strictness};
 use inspector_types::NodeUuid;
+use serde_json::json;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
 use crate::storage::StoreError;
+use crate::timeline::Steps;
 
 impl Conductor {
     /// Re-processes a node's stored unprocessed data, or `data` (which is stored
@@ -53,6 +55,8 @@ impl Conductor {
             info!(%error, "introspection data cannot be re-applied in this state");
             return;
         }
+        let mut steps = Steps::default();
+        steps.note(self, "reapply", json!({}));
         let body = async {
             let failures = self.parts().hooks.before_processing(&mut data);
             if !failures.is_empty() {
@@ -66,15 +70,20 @@ impl Conductor {
                 .get_node(&record.uuid.to_string())
                 .await
                 .map_err(crate::conductor::unexpected)?;
-            self.update_node(&node, &mut data).await?;
+            let updated = self.update_node(&node, &mut data).await?;
+            steps.note(self, "hooks", json!({"ran": self.parts().hooks.names()}));
+            steps.note(self, "ironic_updated", updated);
             self.parts().store.save(record.uuid, true, &data).await?;
-            self.apply_rules(record.uuid, &data).await
+            steps.note(self, "data_stored", json!({}));
+            self.apply_rules(record.uuid, &data).await?;
+            steps.note(self, "rules_applied", json!({}));
+            Ok(())
         };
         match body.await {
-            Ok(()) => self.finish(record, false).await,
+            Ok(()) => self.finish(record, false, steps).await,
             Err(error) => {
                 warn!(error = %error.message, "Failed reapply for node {}, Error: {}", record.uuid, error.message);
-                self.fail(&mut record, error).await;
+                self.fail(&mut record, error, steps).await;
             }
         }
     }

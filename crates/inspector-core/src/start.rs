@@ -5,12 +5,13 @@ use std::time::{Duration, Instant};
 use inspector_ironic::{ErrorKind, PortQuery, PowerTarget};
 use inspector_node_cache::{Event, NodeInfo, Strictness};
 use inspector_types::NodeUuid;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::bmc;
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
+use crate::timeline::Steps;
 
 /// `driver_info.force_persistent_boot_device` as upstream reads it.
 fn persistent_boot(driver_info: &serde_json::Map<String, Value>) -> bool {
@@ -69,6 +70,12 @@ impl Conductor {
             }
             let addresses =
                 bmc::addresses(&node.driver_info, &self.parts().options.ipmi_address_fields).await;
+            let mut steps = Steps::default();
+            steps.note(
+                self,
+                "started",
+                json!({"manage_boot": manage_boot, "bmc_addresses": addresses}),
+            );
             let record = self
                 .cache()
                 .start_introspection(node.uuid, manage_boot, addresses)
@@ -78,39 +85,60 @@ impl Conductor {
             if manage_boot {
                 let conductor = self.clone();
                 self.inner.jobs.spawn(async move {
-                    if let Err(error) = conductor.prepare_boot(record).await {
+                    if let Err(error) = conductor.prepare_boot(record, steps).await {
                         warn!(%error, "boot preparation failed");
                     }
                 });
                 Ok(())
             } else {
-                self.prepare_boot(record).await
+                self.prepare_boot(record, steps).await
             }
         }
         .instrument(span)
         .await
     }
 
-    /// Boot preparation (§3.3), under the node lock; ends with `wait` or `error`.
-    async fn prepare_boot(&self, mut record: NodeInfo) -> Result<()> {
-        record.acquire_lock(self.cache().locks(), true).await?;
-        let outcome = self.prepare_boot_body(&record).await;
+    /// Boot preparation (§3.3), under the node lock; ends with `wait` or
+    /// `error`. Its timeline is written with that state change, before the
+    /// lock is released, so that it comes before anything a ramdisk post records.
+    async fn prepare_boot(&self, mut record: NodeInfo, mut steps: Steps) -> Result<()> {
+        let uuid = record.uuid;
+        if let Err(error) = record.acquire_lock(self.cache().locks(), true).await {
+            self.record_steps(uuid, steps).await;
+            return Err(error.into());
+        }
+        let outcome = self.prepare_boot_body(&record, &mut steps).await;
         match outcome {
             Ok(()) => {
+                let before = steps.into_events();
+                let mut timeline = before.clone();
+                timeline.push(
+                    self.cache()
+                        .event("waiting", json!({"manage_boot": record.manage_boot})),
+                );
                 if let Err(error) = self
                     .cache()
-                    .fsm_event(&mut record, Event::Wait, Strictness::Lenient)
+                    .fsm_event_recording(&mut record, Event::Wait, Strictness::Lenient, timeline)
                     .await
                 {
                     tracing::debug!(%error, "not moving to waiting");
+                    let mut steps = Steps::default();
+                    steps.extend(before);
+                    self.record_steps(uuid, steps).await;
                 }
                 record.release_lock();
                 Ok(())
             }
             Err(error) => {
+                steps.note(self, "error", json!({"message": error.message}));
                 if let Err(finish) = self
                     .cache()
-                    .finished(&mut record, Event::Error, Some(error.message.clone()))
+                    .finished_recording(
+                        &mut record,
+                        Event::Error,
+                        Some(error.message.clone()),
+                        steps.into_events(),
+                    )
                     .await
                 {
                     warn!(error = %finish, "could not record the failure");
@@ -120,7 +148,7 @@ impl Conductor {
         }
     }
 
-    async fn prepare_boot_body(&self, record: &NodeInfo) -> Result<()> {
+    async fn prepare_boot_body(&self, record: &NodeInfo, steps: &mut Steps) -> Result<()> {
         let uuid = record.uuid;
         let query = PortQuery {
             node: Some(uuid),
@@ -130,10 +158,14 @@ impl Conductor {
             .retry("listing ports", || self.ironic().list_ports(&query))
             .await
             .map_err(crate::conductor::unexpected)?;
-        if !ports.is_empty() {
-            let macs = ports.into_iter().map(|p| p.address).collect();
-            self.cache().add_attribute(uuid, "mac", macs).await?;
+        let macs: Vec<String> = ports.into_iter().map(|p| p.address).collect();
+        steps.note(self, "lookup_attributes", json!({"macs": macs}));
+        if !macs.is_empty() {
+            self.cache()
+                .add_attribute(uuid, "mac", macs.clone())
+                .await?;
             self.sync_pxe_filter().await?;
+            steps.note(self, "pxe_filter_synced", json!({"macs": macs}));
         }
         if self.parts().options.node_not_found_hook.is_none()
             && self.cache().attributes(uuid).await?.is_empty()
@@ -150,10 +182,10 @@ impl Conductor {
             );
             return Ok(());
         }
-        self.set_boot_device_and_reboot(uuid).await
+        self.set_boot_device_and_reboot(uuid, steps).await
     }
 
-    async fn set_boot_device_and_reboot(&self, uuid: NodeUuid) -> Result<()> {
+    async fn set_boot_device_and_reboot(&self, uuid: NodeUuid, steps: &mut Steps) -> Result<()> {
         let ironic = self.ironic();
         let id = uuid.to_string();
         let node = ironic.get_node(&id).await.map_err(|e| {
@@ -167,6 +199,11 @@ impl Conductor {
         .map_err(|e| {
             CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
         })?;
+        steps.note(
+            self,
+            "boot_device_set",
+            json!({"device": "pxe", "persistent": persistent}),
+        );
         self.throttle().await;
         self.retry("rebooting", || {
             ironic.set_power_state(uuid, PowerTarget::Reboot)
@@ -178,6 +215,11 @@ impl Conductor {
                 e.message()
             ))
         })?;
+        steps.note(
+            self,
+            "power_action",
+            json!({"target": "reboot", "answer": "accepted"}),
+        );
         info!("introspection environment is ready, the node is rebooting");
         Ok(())
     }

@@ -106,6 +106,17 @@ fn mac(i: usize) -> String {
     )
 }
 
+/// The kinds of the record's timeline events, oldest first.
+async fn kinds(env: &Env, uuid: NodeUuid) -> Vec<String> {
+    env.cache
+        .timeline(uuid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.kind)
+        .collect()
+}
+
 async fn state(env: &Env, uuid: NodeUuid) -> (State, Option<String>) {
     let record = env.cache.get_node(uuid).await.unwrap();
     (record.state, record.error)
@@ -183,6 +194,68 @@ async fn happy_path_with_a_real_payload() {
             format!("PUT /v1/nodes/{uuid}/states/power"),
         ]
     );
+
+    // Every step, in order, with the facts an operator needs.
+    let timeline = env.cache.timeline(uuid).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "started",
+            "lookup_attributes",
+            "pxe_filter_synced",
+            "boot_device_set",
+            "power_action",
+            "waiting",
+            "ramdisk_post",
+            "hooks",
+            "ironic_updated",
+            "data_stored",
+            "rules_applied",
+            "power_action",
+            "finished",
+        ]
+    );
+    assert!(timeline.windows(2).all(|pair| pair[0].at <= pair[1].at));
+    assert_eq!(
+        timeline[0].detail,
+        json!({"manage_boot": true, "bmc_addresses": ["10.1.0.1"]})
+    );
+    assert_eq!(
+        timeline[4].detail,
+        json!({"target": "reboot", "answer": "accepted"})
+    );
+    assert_eq!(
+        timeline[6].detail["macs"],
+        json!([
+            "52:54:00:00:00:01",
+            "12:12:21:12:21:12",
+            "66:55:44:33:22:11",
+            "7c:fe:90:29:26:52"
+        ])
+    );
+    assert_eq!(
+        timeline[7].detail["ran"],
+        json!([
+            "ramdisk_error",
+            "root_disk_selection",
+            "scheduler",
+            "validate_interfaces",
+            "capabilities",
+            "pci_devices"
+        ])
+    );
+    assert_eq!(
+        timeline[8].detail["node_fields"],
+        json!([
+            "/properties/local_gb",
+            "/properties/cpus",
+            "/properties/cpu_arch",
+            "/properties/memory_mb",
+            "/properties/capabilities"
+        ])
+    );
+    assert_eq!(timeline[11].detail["target"], "power off");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -536,12 +609,34 @@ async fn timeouts_and_nodes_gone_from_ironic() {
     assert_eq!(timed_out, expected);
     assert_eq!(
         state(&env, uuid).await,
-        (State::Error, Some("Introspection timeout".into()))
+        (
+            State::Error,
+            Some(
+                "Introspection timeout: boot is not managed by the service; waiting since \
+                 2026-01-01T00:00:00Z and no ramdisk called back (the node's MACs: 52:54:00:00:00:60)"
+                    .into()
+            )
+        )
+    );
+    assert_eq!(
+        kinds(&env, uuid).await,
+        [
+            "started",
+            "lookup_attributes",
+            "pxe_filter_synced",
+            "waiting",
+            "timed_out"
+        ]
     );
 
     env.fake.state().nodes_mut().remove(gone.as_uuid());
+    assert!(!env.cache.timeline(gone).await.unwrap().is_empty());
     assert_eq!(env.conductor.sync_with_ironic_once().await.unwrap(), [gone]);
     assert!(env.cache.get_node(gone).await.is_err());
+    assert!(
+        env.cache.timeline(gone).await.unwrap().is_empty(),
+        "the timeline goes with its record"
+    );
     assert!(env.cache.get_node(uuid).await.is_ok());
 }
 
@@ -762,9 +857,14 @@ async fn periodic_tasks_run_every_clean_up_period() {
     env.conductor
         .run_periodic_tasks(tokio::time::sleep(Duration::from_millis(1500)))
         .await;
-    assert_eq!(
-        state(&env, uuid).await,
-        (State::Error, Some("Introspection timeout".into()))
+    let (state, error) = state(&env, uuid).await;
+    assert_eq!(state, State::Error);
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .starts_with("Introspection timeout: "),
+        "upstream's prefix, then why: {error:?}"
     );
 }
 

@@ -96,6 +96,11 @@ impl HookSet {
         &self.hooks
     }
 
+    /// The hooks' names, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.hooks.iter().map(|hook| hook.name()).collect()
+    }
+
     /// Runs phase 1 of every hook, collecting failure texts (all hooks run).
     pub fn before_processing(&self, data: &mut IntrospectionData) -> Vec<String> {
         let mut failures = Vec::new();

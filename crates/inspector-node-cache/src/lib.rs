@@ -2,7 +2,8 @@
 //!
 //! This crate owns everything the service keeps in its database about nodes
 //! under introspection: the `nodes`, `attributes`, `options` and
-//! `introspection_data` tables (diesel over SQLite, PostgreSQL and MySQL with
+//! `introspection_data` tables and each introspection's timeline
+//! (`introspection_events`; diesel over SQLite, PostgreSQL and MySQL with
 //! one code base), the embedded migrations that produce upstream's schema, the
 //! matching of ramdisk data to a record, optimistic concurrency through
 //! `version_id`, and node locks ([`NodeLocks`]: in this process's memory, or
@@ -27,7 +28,10 @@ mod url;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use cache::{CleanUpPolicy, LookupQuery, NodeCache, NodeInfo};
+pub use cache::{
+    CleanUpPolicy, DEFAULT_TIMELINE_EVENTS, LookupQuery, NodeCache, NodeInfo, TimelineEvent,
+    TimeoutExplainer,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};
 pub use db_locks::{DbLease, DbLockOptions, DbLocks, SharedLock, holder_id};

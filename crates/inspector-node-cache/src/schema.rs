@@ -105,6 +105,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The timeline of each record's introspection (beyond upstream's schema);
+    /// read in `id` order.
+    introspection_events (id) {
+        id -> BigInt,
+        node_uuid -> Text,
+        created_at -> Timestamp,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
 diesel::joinable!(attributes -> nodes (node_uuid));
 diesel::allow_tables_to_appear_in_same_query!(nodes, attributes, options, introspection_data);
 diesel::allow_tables_to_appear_in_same_query!(rules, rule_conditions, rule_actions);

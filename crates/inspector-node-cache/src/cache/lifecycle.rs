@@ -10,7 +10,7 @@ use inspector_types::NodeUuid;
 use tracing::{error, info, warn};
 
 use super::rows::{self, NodeChanges, write_transaction};
-use super::{NodeCache, NodeInfo};
+use super::{EventRows, NodeCache, NodeInfo, TimelineEvent};
 use crate::db::DbState;
 use crate::error::{Error, Result};
 use crate::schema::nodes;
@@ -39,21 +39,37 @@ impl NodeCache {
     /// `version_id`. An invalid event fails with [`Error::InvalidEvent`]; when
     /// `strictness` is strict the record is first finished with an `error`
     /// event carrying that message.
-    #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
     pub async fn fsm_event(
         &self,
         node: &mut NodeInfo,
         event: Event,
         strictness: Strictness,
     ) -> Result<()> {
+        self.fsm_event_recording(node, event, strictness, Vec::new())
+            .await
+    }
+
+    /// [`NodeCache::fsm_event`], appending `timeline` to the record's timeline
+    /// in the same transaction as the new state (only when the event is valid).
+    #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state, %event))]
+    pub async fn fsm_event_recording(
+        &self,
+        node: &mut NodeInfo,
+        event: Event,
+        strictness: Strictness,
+        timeline: Vec<TimelineEvent>,
+    ) -> Result<()> {
         match inspector_fsm::apply(node.state, event, strictness) {
-            Ok(transition) if !transition.changes_state() => Ok(()),
+            Ok(transition) if !transition.changes_state() => {
+                self.record_events(node.uuid, timeline).await
+            }
             Ok(transition) => {
                 let changes = NodeChanges {
                     state: Some(DbState(transition.to)),
                     ..Default::default()
                 };
-                self.commit(node, changes).await?;
+                let timeline = EventRows::new(timeline, self.timeline_keep)?;
+                self.commit(node, changes, timeline).await?;
                 info!(from = %transition.from, to = %transition.to, "updating node state");
                 node.state = transition.to;
                 Ok(())
@@ -61,8 +77,13 @@ impl NodeCache {
             Err(refusal) => {
                 if refusal.fail_introspection {
                     error!(error = %refusal.error, "invalid event");
-                    self.finished(node, Event::Error, Some(refusal.error.to_string()))
-                        .await?;
+                    self.finished_recording(
+                        node,
+                        Event::Error,
+                        Some(refusal.error.to_string()),
+                        timeline,
+                    )
+                    .await?;
                 } else {
                     warn!(error = %refusal.error, "invalid event");
                 }
@@ -79,14 +100,19 @@ impl NodeCache {
             started_at: Some(Some(now)),
             ..Default::default()
         };
-        self.commit(node, changes).await?;
+        self.commit(node, changes, EventRows::default()).await?;
         node.started_at = Some(now);
         Ok(())
     }
 
     /// Writes `changes` plus a fresh `version_id` if the row still has the
     /// version this snapshot read; otherwise [`Error::StateRace`].
-    async fn commit(&self, node: &mut NodeInfo, mut changes: NodeChanges) -> Result<()> {
+    async fn commit(
+        &self,
+        node: &mut NodeInfo,
+        mut changes: NodeChanges,
+        timeline: EventRows,
+    ) -> Result<()> {
         let (uuid, expected) = (node.uuid, node.version_id.clone());
         let version = rows::new_version();
         changes.version_id = Some(version.clone());
@@ -94,7 +120,7 @@ impl NodeCache {
             .write(move |conn| {
                 write_transaction(conn, |conn| {
                     if rows::update_versioned(conn, uuid, expected.as_deref(), &changes)? {
-                        Ok(())
+                        timeline.insert(conn, uuid)
                     } else {
                         Err(Error::StateRace(uuid))
                     }
@@ -121,7 +147,23 @@ impl NodeCache {
         event: Event,
         error: Option<String>,
     ) -> Result<()> {
-        let outcome = self.finish_record(node, &[event], error).await;
+        self.finished_recording(node, event, error, Vec::new())
+            .await
+    }
+
+    /// [`NodeCache::finished`], appending `timeline` to the record's timeline
+    /// in the same transaction.
+    pub async fn finished_recording(
+        &self,
+        node: &mut NodeInfo,
+        event: Event,
+        error: Option<String>,
+        timeline: Vec<TimelineEvent>,
+    ) -> Result<()> {
+        let outcome = match EventRows::new(timeline, self.timeline_keep) {
+            Ok(timeline) => self.finish_record(node, &[event], error, timeline).await,
+            Err(error) => Err(error),
+        };
         node.release_lock();
         outcome
     }
@@ -132,14 +174,26 @@ impl NodeCache {
     /// `processing` in the same transaction, since the table has no `error`
     /// event from `waiting`. Upstream leaves such a record `waiting` without
     /// an error until the time-out.
+    /// `timeline` is appended to the record's timeline in the same transaction.
     #[tracing::instrument(skip_all, fields(node = %node.uuid, state = %node.state))]
-    pub async fn failed(&self, node: &mut NodeInfo, error: String) -> Result<()> {
+    pub async fn failed(
+        &self,
+        node: &mut NodeInfo,
+        error: String,
+        timeline: Vec<TimelineEvent>,
+    ) -> Result<()> {
         let events: &[Event] = if node.state == State::Waiting {
             &[Event::Process, Event::Error]
         } else {
             &[Event::Error]
         };
-        let outcome = self.finish_record(node, events, Some(error)).await;
+        let outcome = match EventRows::new(timeline, self.timeline_keep) {
+            Ok(timeline) => {
+                self.finish_record(node, events, Some(error), timeline)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         node.release_lock();
         outcome
     }
@@ -149,6 +203,7 @@ impl NodeCache {
         node: &mut NodeInfo,
         events: &[Event],
         error: Option<String>,
+        timeline: EventRows,
     ) -> Result<()> {
         let events = events.to_vec();
         let (uuid, state, expected) = (node.uuid, node.state, node.version_id.clone());
@@ -176,6 +231,7 @@ impl NodeCache {
                         ..Default::default()
                     };
                     if rows::update_versioned(conn, uuid, expected.as_deref(), &changes)? {
+                        timeline.insert(conn, uuid)?;
                         Ok(Finish::Done(Some(version), to))
                     } else {
                         Err(Error::StateRace(uuid))
@@ -249,10 +305,20 @@ impl NodeCache {
             if node.state != State::Waiting {
                 error!(node = %uuid, state = %node.state, "timeout occurred while introspection was in an active state");
             }
-            self.finished(
+            let mut message = "Introspection timeout".to_owned();
+            if let Some(explain) = &self.explain_timeout {
+                let diagnosis = explain(&self.timeline(uuid).await?);
+                if !diagnosis.is_empty() {
+                    message = format!("{message}: {diagnosis}");
+                }
+            }
+            let timed_out_event =
+                self.event("timed_out", serde_json::json!({"timeout": policy.timeout}));
+            self.finished_recording(
                 &mut node,
                 Event::Timeout,
-                Some("Introspection timeout".to_owned()),
+                Some(message),
+                vec![timed_out_event],
             )
             .await?;
             timed_out.push(uuid);

@@ -6,6 +6,7 @@ mod lifecycle;
 mod lookup;
 mod rows;
 mod rules;
+mod timeline;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +21,8 @@ use tracing::{debug, info};
 pub use lifecycle::CleanUpPolicy;
 pub use lookup::LookupQuery;
 use rows::{NodeRow, write_transaction};
+pub(crate) use timeline::EventRows;
+pub use timeline::TimelineEvent;
 
 use crate::clock::{Clock, SystemClock};
 use crate::db::{Backend, Db, DbState};
@@ -39,7 +42,16 @@ pub struct NodeCache {
     db: Db,
     locks: Arc<dyn NodeLocks>,
     clock: Arc<dyn Clock>,
+    explain_timeout: Option<TimeoutExplainer>,
+    timeline_keep: i64,
 }
+
+/// Timeline events kept per record unless [`NodeCache::keeping_events`] says otherwise.
+pub const DEFAULT_TIMELINE_EVENTS: i64 = 200;
+
+/// Turns a timed-out record's timeline into the text after
+/// `Introspection timeout: ` (nothing is added when it returns an empty text).
+pub type TimeoutExplainer = Arc<dyn Fn(&[TimelineEvent]) -> String + Send + Sync>;
 
 impl fmt::Debug for NodeCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,7 +154,25 @@ impl NodeCache {
 
     /// A node cache with a custom clock (tests).
     pub fn with_clock(db: Db, locks: Arc<dyn NodeLocks>, clock: Arc<dyn Clock>) -> Self {
-        Self { db, locks, clock }
+        Self {
+            db,
+            locks,
+            clock,
+            explain_timeout: None,
+            timeline_keep: DEFAULT_TIMELINE_EVENTS,
+        }
+    }
+
+    /// Keeping the newest `count` timeline events of each record (at least one).
+    pub fn keeping_events(mut self, count: i64) -> Self {
+        self.timeline_keep = count.max(1);
+        self
+    }
+
+    /// With the error of a timed-out record explained from its timeline.
+    pub fn explaining_timeouts(mut self, explain: TimeoutExplainer) -> Self {
+        self.explain_timeout = Some(explain);
+        self
     }
 
     /// The database.

@@ -7,7 +7,7 @@ use inspector_types::{NodeUuid, State};
 
 use crate::db::{AnyConnection, DbState, MultiBackend};
 use crate::error::{Error, Result};
-use crate::schema::{attributes, introspection_data, nodes, options};
+use crate::schema::{attributes, introspection_data, introspection_events, nodes, options};
 
 /// A `nodes` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -123,6 +123,8 @@ pub(crate) fn delete_dependents(conn: &mut AnyConnection, uuid: NodeUuid) -> Res
     delete_attributes(conn, uuid)?;
     diesel::delete(options::table.filter(options::uuid.eq(&key))).execute(conn)?;
     diesel::delete(introspection_data::table.filter(introspection_data::uuid.eq(&key)))
+        .execute(conn)?;
+    diesel::delete(introspection_events::table.filter(introspection_events::node_uuid.eq(&key)))
         .execute(conn)?;
     Ok(())
 }
