@@ -43,7 +43,6 @@ async fn start_pair(timeout: u32) -> Result<Pair, String> {
             status_check_period: 1,
             inspect_wait_timeout: 900,
             inspector_port,
-            extra: "",
         },
     )
     .await;

@@ -311,8 +311,8 @@ struct Failure {
 }
 
 impl Failure {
-    /// A failure whose logs are stored — except the spec's `waiting` quirk, where
-    /// finishing the record itself failed with the invalid-event error.
+    /// A failure whose logs are stored — except when finishing the record was
+    /// itself refused as an invalid event (a record being aborted meanwhile).
     fn logged(error: CoreError, node: Option<NodeUuid>) -> Self {
         let quirk = error.message.starts_with("Can not transition from state");
         Self {

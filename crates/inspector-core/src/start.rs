@@ -104,7 +104,7 @@ impl Conductor {
     async fn prepare_boot(&self, mut record: NodeInfo, mut steps: Steps) -> Result<()> {
         let uuid = record.uuid;
         if let Err(error) = record.acquire_lock(self.cache().locks(), true).await {
-            self.record_steps(uuid, steps).await;
+            self.record_timeline(uuid, steps.into_events()).await;
             return Err(error.into());
         }
         let outcome = self.prepare_boot_body(&record, &mut steps).await;
@@ -122,9 +122,7 @@ impl Conductor {
                     .await
                 {
                     tracing::debug!(%error, "not moving to waiting");
-                    let mut steps = Steps::default();
-                    steps.extend(before);
-                    self.record_steps(uuid, steps).await;
+                    self.record_timeline(uuid, before).await;
                 }
                 record.release_lock();
                 Ok(())

@@ -24,11 +24,6 @@ impl Steps {
         self.events.push(conductor.cache().event(kind, detail));
     }
 
-    /// Adds events noted elsewhere.
-    pub(crate) fn extend(&mut self, events: Vec<TimelineEvent>) {
-        self.events.extend(events);
-    }
-
     /// The events noted, oldest first.
     pub(crate) fn into_events(self) -> Vec<TimelineEvent> {
         self.events
@@ -36,10 +31,10 @@ impl Steps {
 }
 
 impl Conductor {
-    /// Writes the collected events of `uuid` on their own (when no state
-    /// change goes with them); a failure is only logged.
-    pub(crate) async fn record_steps(&self, uuid: NodeUuid, steps: Steps) {
-        if let Err(error) = self.cache().record_events(uuid, steps.events).await {
+    /// Writes timeline events of `uuid` on their own (when no state change
+    /// goes with them); a failure is only logged.
+    pub(crate) async fn record_timeline(&self, uuid: NodeUuid, events: Vec<TimelineEvent>) {
+        if let Err(error) = self.cache().record_events(uuid, events).await {
             tracing::warn!(node = %uuid, %error, "could not record the timeline");
         }
     }
@@ -51,11 +46,7 @@ pub fn timeout_diagnosis(events: &[TimelineEvent]) -> String {
     let last = |kind: &str| events.iter().rev().find(|e| e.kind == kind);
     let at = |event: &TimelineEvent| event.at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     if let Some(post) = last("ramdisk_post") {
-        let stopped = events
-            .iter()
-            .rev()
-            .find(|e| e.at >= post.at)
-            .map_or("ramdisk_post", |e| e.kind.as_str());
+        let stopped = events.last().map_or("ramdisk_post", |e| e.kind.as_str());
         return format!(
             "a ramdisk called back at {} and processing stopped after {stopped}",
             at(post)
@@ -74,7 +65,7 @@ pub fn timeout_diagnosis(events: &[TimelineEvent]) -> String {
         return format!(
             "boot is not managed by the service; waiting since {} and no ramdisk called back (the node's MACs: {})",
             at(waiting),
-            crate::timeline::list(&macs)
+            list(&macs)
         );
     }
     match last("started") {

@@ -146,11 +146,6 @@ impl Supervised {
         }
     }
 
-    /// The PID of the watchdog (the server runs in its own process group under it).
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Whether the process has exited.
     pub(crate) fn exited(&mut self) -> bool {
         !matches!(self.child.try_wait(), Ok(None))
@@ -299,21 +294,19 @@ pub(crate) struct Ironic {
 }
 
 /// How Ironic is configured beyond the fixed parts.
-pub(crate) struct IronicOptions<'a> {
+pub(crate) struct IronicOptions {
     /// `[inspector] status_check_period`, seconds.
     pub(crate) status_check_period: u32,
     /// `[conductor] inspect_wait_timeout`, seconds.
     pub(crate) inspect_wait_timeout: u32,
     /// The service's port (`[inspector] endpoint_override` on loopback).
     pub(crate) inspector_port: u16,
-    /// More configuration, appended.
-    pub(crate) extra: &'a str,
 }
 
 impl Ironic {
     /// Creates Ironic's database and starts it; waits (2 minutes at most)
     /// until its conductor serves `fake-hardware`.
-    pub(crate) async fn start(venv: &Path, options: IronicOptions<'_>) -> Self {
+    pub(crate) async fn start(venv: &Path, options: IronicOptions) -> Self {
         let dir = state_dir("ironic");
         let root = dir.path().display().to_string();
         for sub in ["state", "tftpboot/master", "images", "master", "httpboot"] {
@@ -361,12 +354,10 @@ impl Ironic {
              [oslo_concurrency]\nlock_path = {root}/state/locks\n\
              [pxe]\ntftp_root = {root}/tftpboot\ntftp_master_path = {root}/tftpboot/master\n\
              images_path = {root}/images\ninstance_master_path = {root}/master\n\
-             [deploy]\nhttp_root = {root}/httpboot\nhttp_url = http://127.0.0.1:1\n\
-             {extra}",
+             [deploy]\nhttp_root = {root}/httpboot\nhttp_url = http://127.0.0.1:1\n",
             timeout = options.inspect_wait_timeout,
             inspector = options.inspector_port,
             period = options.status_check_period,
-            extra = options.extra,
         );
         let config_path = dir.path().join("ironic.conf");
         std::fs::write(&config_path, config).unwrap();
