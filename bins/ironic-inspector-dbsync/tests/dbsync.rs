@@ -158,7 +158,8 @@ async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: 
     );
 
     // Our later migrations only add the look-up indexes, the coordination
-    // tables of several processes (node locks, task leases) and the timeline.
+    // tables of several processes (node locks, task leases), the timeline and
+    // the unmatched ramdisk reports.
     dbsync.ok(&["upgrade"]);
     assert_eq!(dbsync.ok(&["version"]), "b55109d5063a (head)\n");
     assert_eq!(dbsync.ok(&["current"]), "b55109d5063a (head)\n");
@@ -177,7 +178,8 @@ async fn upgrade_creates_upstreams_schema_on_an_empty_database(#[case] backend: 
                 || line.contains("attributes_node_uuid_idx")
                 || line.contains("node_locks")
                 || line.contains("leases")
-                || line.contains("introspection_events")),
+                || line.contains("introspection_events")
+                || line.contains("unmatched_reports")),
         "{added:?}"
     );
 
@@ -218,7 +220,7 @@ async fn upgrade_adopts_a_database_upstream_created_and_keeps_every_row(#[case] 
     let dbsync = Dbsync::for_db(&db);
     assert_eq!(
         dbsync.ok(&["version"]),
-        "b55109d5063a\npending migration: 20261121000000\npending migration: 20261122000000\npending migration: 20261202000000\n"
+        "b55109d5063a\npending migration: 20261121000000\npending migration: 20261122000000\npending migration: 20261202000000\npending migration: 20261202010000\n"
     );
     dbsync.ok(&["upgrade"]);
     dbsync.ok(&["upgrade"]);

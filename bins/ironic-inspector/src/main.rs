@@ -3,6 +3,7 @@
 
 mod auth;
 mod coordination;
+mod explain;
 mod listen;
 mod pxe_filter;
 
@@ -16,6 +17,7 @@ use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
     DefaultOptions, IniFile, IronicOptions, ProcessingOptions, PxeFilterOptions, StoreData,
+    TimelineOptions,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore};
 use inspector_hooks::HookSet;
@@ -27,11 +29,24 @@ use inspector_node_cache::{Backend, DatabaseUrl, Db, NodeCache, PoolOptions, Sch
 #[command(name = "ironic-inspector", version, about)]
 struct Cli {
     /// Configuration file; may be repeated, later files override earlier ones.
-    #[arg(long = "config-file", value_name = "PATH")]
+    #[arg(long = "config-file", value_name = "PATH", global = true)]
     config_files: Vec<PathBuf>,
     /// Directory of `*.conf` files read after the configuration files.
-    #[arg(long = "config-dir", value_name = "DIR")]
+    #[arg(long = "config-dir", value_name = "DIR", global = true)]
     config_dirs: Vec<PathBuf>,
+    /// Without a command, the service runs.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Prints the timeline of a node's introspection and where it stands,
+    /// read from the database of the configuration.
+    Explain {
+        /// The node's UUID.
+        node: String,
+    },
 }
 
 /// Settings used when no configuration file is given: the embedded default.
@@ -44,7 +59,13 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
+    let outcome = match &cli.command {
+        Some(Command::Explain { node }) => {
+            runtime.block_on(async { explain::run(&sources(&cli)?, node).await })
+        }
+        None => runtime.block_on(run(cli)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ironic-inspector: error: {error:#}");
@@ -84,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
     let pxe_options = PxeFilterOptions::from_sources(&sources)?;
     let coordination_options = CoordinationOptions::from_sources(&sources)?;
+    let timeline = TimelineOptions::from_sources(&sources)?;
     for unknown in sources.unknown_options() {
         tracing::warn!(
             file = %unknown.path.display(),
@@ -100,7 +122,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot open the database")?;
     prepare_schema(&db).await?;
     let coordination = coordination::from_config(&coordination_options, &url, &db)?;
-    let cache = NodeCache::new(db, coordination.locks.clone());
+    let cache = NodeCache::new(db, coordination.locks.clone())
+        .keeping_events(timeline.max_events)
+        .keeping_unmatched(timeline.max_unmatched_reports);
     let ironic = Arc::new(
         HttpIronic::new(&ironic_options)
             .await

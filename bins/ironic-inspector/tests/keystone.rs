@@ -98,6 +98,8 @@ async fn keystone_tokens_and_default_policy() {
         (&reader, "/v1/introspection", 403), // READER needs system scope
         (&member, "/v1/introspection", 403),
         (&member, "/v1/rules", 403),
+        (&admin, "/v1/introspection/unmatched", 200),
+        (&member, "/v1/introspection/unmatched", 403),
     ] {
         let answer = get(path, Some(token)).send().await.unwrap();
         assert_eq!(answer.status(), status, "{path}");

@@ -48,7 +48,7 @@ async fn a_whole_introspection_over_http() {
     assert_eq!(started.status(), 202);
     assert_eq!(
         started.headers()["x-openstack-ironic-inspector-api-maximum-version"],
-        "1.18"
+        "1.19"
     );
     assert_eq!(started.text().await.unwrap(), "{}\n");
 
@@ -150,10 +150,10 @@ async fn error_answers() {
     );
     check(
         406,
-        "Unsupported API version 1.19, supported range is 1.0 to 1.18",
+        "Unsupported API version 1.20, supported range is 1.0 to 1.19",
         call(
             http.get(url("/v1/introspection"))
-                .header("X-OpenStack-Ironic-Inspector-API-Version", "1.19"),
+                .header("X-OpenStack-Ironic-Inspector-API-Version", "1.20"),
         )
         .await,
     );

@@ -1,9 +1,14 @@
 //! `/healthcheck` (when `[healthcheck] enabled`) and the request id.
 
-use axum::extract::Request;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use inspector_core::Origin;
 use tracing::Instrument;
 
 /// `GET /healthcheck`: 200 with an empty text body; `HEAD`: 204.
@@ -18,10 +23,33 @@ pub(crate) async fn healthcheck(request: Request) -> Response {
         .into_response()
 }
 
+/// The id of the request being answered, in its extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub(crate) String);
+
+/// Who sent the request: its id and the client's address, for the timeline.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestOrigin(pub(crate) Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Self(Origin {
+            request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()),
+            client_address: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip().to_string()),
+        }))
+    }
+}
+
 /// Gives every request an id (`x-openstack-request-id: req-<uuid>`), logs it
 /// with the method, path and status.
-pub(crate) async fn request_id(request: Request, next: Next) -> Response {
+pub(crate) async fn request_id(mut request: Request, next: Next) -> Response {
     let id = format!("req-{}", uuid::Uuid::new_v4());
+    request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("http_request", request_id = %id, method = %request.method(), path = %request.uri().path());
     async move {
         let started = std::time::Instant::now();

@@ -51,6 +51,8 @@ pub fn policy_rule(method: &Method, path: &str) -> &'static str {
         ([], _) => "introspection",
         ([_], _) => "introspection:version",
         (["v1", "continue"], _) => "introspection:continue",
+        (["v1", "introspection", "unmatched"], &Method::GET) => "introspection:unmatched",
+        (["v1", "introspection", _, "timeline"], &Method::GET) => "introspection:timeline",
         (["v1", "introspection"] | ["v1", "introspection", _], &Method::GET) => {
             "introspection:status"
         }
@@ -222,6 +224,16 @@ mod tests {
             (Method::POST, "/v1/continue", "introspection:continue"),
             (Method::GET, "/v1/introspection", "introspection:status"),
             (Method::GET, "/v1/introspection/n1", "introspection:status"),
+            (
+                Method::GET,
+                "/v1/introspection/n1/timeline",
+                "introspection:timeline",
+            ),
+            (
+                Method::GET,
+                "/v1/introspection/unmatched",
+                "introspection:unmatched",
+            ),
             (Method::POST, "/v1/introspection/n1", "introspection:start"),
             (
                 Method::POST,

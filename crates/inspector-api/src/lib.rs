@@ -1,4 +1,4 @@
-//! The HTTP API v1 (microversions 1.0–1.18) as a library.
+//! The HTTP API v1 (microversions 1.0–1.19) as a library.
 //!
 //! This crate owns what a client sees: routes, microversion negotiation and
 //! headers, the error body, the two JSON encodings, links built from the
@@ -127,7 +127,7 @@ fn trim_trailing_slash<B>(mut request: axum::http::Request<B>) -> axum::http::Re
 
 /// Every route of the API, one line each.
 fn routes(state: AppState) -> Router {
-    use handlers::{continue_, introspection as i, versions};
+    use handlers::{continue_, introspection as i, timeline as t, versions};
     let continue_limit = axum::extract::DefaultBodyLimit::max(state.options.max_continue_body);
     let api = Router::new()
         .route("/", get(versions::root))
@@ -139,6 +139,7 @@ fn routes(state: AppState) -> Router {
             ),
         )
         .route("/v1/introspection", get(i::list))
+        .route("/v1/introspection/{node_id}/timeline", get(t::timeline))
         .route("/v1/introspection/{node_id}", get(i::status).post(i::start))
         .route("/v1/introspection/{node_id}/abort", post(i::abort))
         .route("/v1/introspection/{node_id}/data", get(i::data))

@@ -1,6 +1,7 @@
 //! `/metrics` in the Prometheus text format: requests by route, method and
-//! status; introspections started, finished and failed; processing time;
-//! records by state.
+//! status; introspections started, finished and failed, and their outcomes;
+//! unmatched ramdisk posts; the time of boot preparation, of the wait for the
+//! ramdisk and of processing; records by state.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,7 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use inspector_core::DURATION_BUCKETS;
+use inspector_core::HistogramSnapshot;
 
 use crate::AppState;
 
@@ -84,17 +85,45 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         );
         let _ = writeln!(out, "ironic_inspector_{name} {value}");
     }
-    let name = "ironic_inspector_processing_duration_seconds";
     let _ = writeln!(
         out,
-        "# HELP {name} Time to process ramdisk data (/v1/continue).\n# TYPE {name} histogram"
+        "# HELP ironic_inspector_introspection_outcomes_total Ends of introspections by outcome \
+         (finished, error with the step that failed, timeout, aborted).\n\
+         # TYPE ironic_inspector_introspection_outcomes_total counter"
     );
-    for (bound, n) in DURATION_BUCKETS.iter().zip(&engine.buckets) {
-        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    for (outcome, n) in &engine.outcomes {
+        let (outcome, kind) = outcome.labels();
+        let _ = writeln!(
+            out,
+            "ironic_inspector_introspection_outcomes_total{{outcome=\"{outcome}\",kind=\"{kind}\"}} {n}"
+        );
     }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", engine.count);
-    let _ = writeln!(out, "{name}_sum {}", engine.sum_seconds);
-    let _ = writeln!(out, "{name}_count {}", engine.count);
+    let _ = writeln!(
+        out,
+        "# HELP ironic_inspector_unmatched_posts_total Ramdisk posts that matched no node.\n\
+         # TYPE ironic_inspector_unmatched_posts_total counter\n\
+         ironic_inspector_unmatched_posts_total {}",
+        engine.unmatched
+    );
+    for (name, help, histogram) in [
+        (
+            "ironic_inspector_processing_duration_seconds",
+            "Time to process ramdisk data (/v1/continue).",
+            &engine.processing,
+        ),
+        (
+            "ironic_inspector_boot_preparation_seconds",
+            "Time from the start of an introspection to waiting for the ramdisk.",
+            &engine.boot_preparation,
+        ),
+        (
+            "ironic_inspector_callback_wait_seconds",
+            "Time from waiting for the ramdisk to its post.",
+            &engine.callback,
+        ),
+    ] {
+        render_histogram(&mut out, name, help, histogram);
+    }
     let _ = writeln!(
         out,
         "# HELP ironic_inspector_nodes Introspection records by state.\n# TYPE ironic_inspector_nodes gauge"
@@ -116,4 +145,14 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         out,
     )
         .into_response()
+}
+
+fn render_histogram(out: &mut String, name: &str, help: &str, histogram: &HistogramSnapshot) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (bound, n) in histogram.bounds.iter().zip(&histogram.buckets) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", histogram.count);
+    let _ = writeln!(out, "{name}_sum {}", histogram.sum_seconds);
+    let _ = writeln!(out, "{name}_count {}", histogram.count);
 }

@@ -43,8 +43,9 @@ impl Credentials {
 const ADMIN: &str = "(role:admin and system_scope:all) or (role:admin) or (role:service)";
 const READER: &str = "(role:reader and system_scope:all) or (role:admin) or (role:service)";
 
-/// Upstream's registered rules with their default check strings.
-const DEFAULTS: [(&str, &str); 15] = [
+/// Upstream's registered rules with their default check strings, and this
+/// service's own.
+const DEFAULTS: [(&str, &str); 17] = [
     (
         "is_admin",
         "role:admin or role:administrator or role:baremetal_admin",
@@ -56,6 +57,9 @@ const DEFAULTS: [(&str, &str); 15] = [
     ("introspection:version", "rule:public_api"),
     ("introspection:continue", "rule:public_api"),
     ("introspection:status", READER),
+    // This service's own (1.19): who may read the status may read these.
+    ("introspection:timeline", "rule:introspection:status"),
+    ("introspection:unmatched", "rule:introspection:status"),
     ("introspection:start", ADMIN),
     ("introspection:abort", ADMIN),
     ("introspection:data", ADMIN),
@@ -339,6 +343,10 @@ mod tests {
     #[case::member_cannot(&["member"], false, "introspection:start", false)]
     #[case::system_reader_reads_status(&["reader"], true, "introspection:status", true)]
     #[case::project_reader_cannot(&["reader"], false, "introspection:status", false)]
+    #[case::system_reader_reads_timeline(&["reader"], true, "introspection:timeline", true)]
+    #[case::project_reader_no_timeline(&["reader"], false, "introspection:timeline", false)]
+    #[case::admin_reads_unmatched(&["admin"], false, "introspection:unmatched", true)]
+    #[case::member_no_unmatched(&["member"], false, "introspection:unmatched", false)]
     #[case::system_reader_no_data(&["reader"], true, "introspection:data", false)]
     #[case::role_case_insensitive(&["Admin"], false, "introspection:rule:get", true)]
     #[case::unknown_rule_uses_default(&["admin"], false, "introspection:unknown", false)]

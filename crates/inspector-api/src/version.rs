@@ -10,7 +10,10 @@ use crate::error::ApiError;
 /// Oldest microversion.
 pub const MIN_VERSION: (i64, i64) = (1, 0);
 /// Newest microversion.
-pub const MAX_VERSION: (i64, i64) = (1, 18);
+pub const MAX_VERSION: (i64, i64) = (1, 19);
+
+/// [`MAX_VERSION`] as the headers and the version document spell it.
+pub(crate) const MAX_VERSION_TEXT: &str = "1.19";
 
 const HEADER: &str = "x-openstack-ironic-inspector-api-version";
 
@@ -87,7 +90,7 @@ fn with_headers(mut response: Response) -> Response {
     );
     headers.insert(
         "x-openstack-ironic-inspector-api-maximum-version",
-        HeaderValue::from_static("1.18"),
+        HeaderValue::from_static(MAX_VERSION_TEXT),
     );
     response
 }
@@ -98,8 +101,12 @@ mod tests {
 
     #[test]
     fn versions_parse_like_upstream() {
-        assert_eq!(parse(""), Ok((1, 18)));
-        assert_eq!(parse("LATEST"), Ok((1, 18)));
+        assert_eq!(parse(""), Ok((1, 19)));
+        assert_eq!(parse("LATEST"), Ok((1, 19)));
+        assert_eq!(
+            MAX_VERSION_TEXT,
+            format!("{}.{}", MAX_VERSION.0, MAX_VERSION.1)
+        );
         assert_eq!(parse("1.5"), Ok((1, 5)));
         assert_eq!(parse(" 1 . 5 "), Ok((1, 5)));
         assert_eq!(parse("+1.+5"), Ok((1, 5)));

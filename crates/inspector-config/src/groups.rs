@@ -286,3 +286,51 @@ impl ApiProtectionOptions {
         })
     }
 }
+
+/// `[timeline]`: how much of each introspection's story is kept (options of
+/// this service, not upstream's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineOptions {
+    /// Events kept per introspection record, the newest; default 200.
+    pub max_events: i64,
+    /// Ramdisk reports that matched no node kept, the newest; default 100.
+    pub max_unmatched_reports: i64,
+}
+
+impl TimelineOptions {
+    /// Declared defaults of `[timeline]`.
+    pub const DEFAULTS: &'static [(&'static str, &'static str)] =
+        &[("max_events", "200"), ("max_unmatched_reports", "100")];
+
+    /// Reads `[timeline]`; both bounds are at least 1.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let section = sources.section("timeline", Self::DEFAULTS);
+        let number = |name: &str| -> Result<i64> {
+            Ok(section.integer(name)?.expect("declared default").max(1))
+        };
+        Ok(Self {
+            max_events: number("max_events")?,
+            max_unmatched_reports: number("max_unmatched_reports")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[rstest::rstest]
+    #[case::defaults("", 200, 100)]
+    #[case::set("[timeline]\nmax_events = 20\nmax_unmatched_reports = 5\n", 20, 5)]
+    #[case::at_least_one("[timeline]\nmax_events = 0\nmax_unmatched_reports = -3\n", 1, 1)]
+    fn timeline_bounds_are_read(#[case] text: &str, #[case] events: i64, #[case] reports: i64) {
+        let sources = ConfigSources::from_text(text, Path::new("inspector.conf")).unwrap();
+        let options = TimelineOptions::from_sources(&sources).unwrap();
+        assert_eq!(
+            (options.max_events, options.max_unmatched_reports),
+            (events, reports)
+        );
+    }
+}

@@ -19,7 +19,7 @@ mod sources;
 pub use conductor::{ConductorOptions, DiscoveryOptions, NODE_NOT_FOUND_HOOKS, StoreData};
 pub use coordination::{CoordinationOptions, LockBackend};
 pub use error::{ConfigError, Interpolation, InvalidValue, Result};
-pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions};
+pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions, TimelineOptions};
 pub use ini::{IniFile, RawValue};
 pub use ironic::{IronicOptions, KeystoneAuthtokenOptions};
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};

@@ -7,7 +7,11 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
+use crate::metrics::Outcome;
 use crate::timeline::Steps;
+
+/// Upstream's error of an aborted introspection, which ours starts with.
+const CANCELED: &str = "Canceled by operator";
 
 impl Conductor {
     /// Aborts the introspection of a node (UUID or name); the work runs in the background.
@@ -27,6 +31,26 @@ impl Conductor {
         Ok(())
     }
 
+    /// Upstream's `Canceled by operator`, with where the introspection stood
+    /// (from its timeline) after it.
+    async fn abort_message(&self, record: &NodeInfo) -> String {
+        let events = match self.cache().timeline(record.uuid).await {
+            Ok(events) => events,
+            Err(error) => {
+                warn!(%error, "cannot read the timeline to explain the abort");
+                Vec::new()
+            }
+        };
+        match self.explain(record, &events).await {
+            Ok(diagnosis) if !diagnosis.is_empty() => format!("{CANCELED}: {diagnosis}"),
+            Ok(_) => CANCELED.to_owned(),
+            Err(error) => {
+                warn!(error = %error.message, "cannot explain the abort");
+                CANCELED.to_owned()
+            }
+        }
+    }
+
     async fn abort_job(&self, mut record: NodeInfo) {
         if let Err(error) = self
             .cache()
@@ -36,6 +60,7 @@ impl Conductor {
             info!(%error, "introspection cannot be aborted in this state");
             return;
         }
+        let message = self.abort_message(&record).await;
         let mut steps = Steps::default();
         steps.note(self, "abort", json!({}));
         if record.manage_boot {
@@ -60,13 +85,13 @@ impl Conductor {
                 );
             }
         }
-        steps.note(self, "aborted", json!({"message": "Canceled by operator"}));
+        steps.note(self, "aborted", json!({ "message": message }));
         if let Err(error) = self
             .cache()
             .finished_recording(
                 &mut record,
                 Event::AbortEnd,
-                Some("Canceled by operator".into()),
+                Some(message),
                 steps.into_events(),
             )
             .await
@@ -74,6 +99,7 @@ impl Conductor {
             warn!(%error, "could not finish the aborted introspection");
             return;
         }
+        self.inner.metrics.ended(Outcome::Aborted);
         if let Err(error) = self.sync_pxe_filter().await {
             warn!(%error, "PXE filter sync after abort failed");
         }

@@ -17,6 +17,7 @@ use crate::lookup::IronicLookup;
 use crate::periodic::{AlwaysLeader, PeriodicLease};
 use crate::seams::PxeFilter;
 use crate::storage::DataStore;
+use crate::timeline::Steps;
 
 /// Provision states introspection accepts (plus `active`/`rescue` with
 /// `permit_active_introspection`).
@@ -101,7 +102,7 @@ impl Conductor {
     pub fn new(mut parts: ConductorParts) -> Self {
         parts.cache = parts
             .cache
-            .explaining_timeouts(Arc::new(crate::timeline::timeout_diagnosis));
+            .explaining_timeouts(Arc::new(crate::timeline::diagnosis));
         let lookup = IronicLookup::new(
             parts.ironic.clone(),
             parts.options.ipmi_address_fields.clone(),
@@ -225,24 +226,43 @@ impl Conductor {
 
     /// Runs the phase-2 hooks and applies what they asked for to Ironic:
     /// one node PATCH for all property changes, then port creations,
-    /// deletions and patches. Returns what changed, for the timeline.
+    /// deletions and patches. The hooks' outcome and what changed go to
+    /// the timeline.
     pub(crate) async fn update_node(
         &self,
         node: &Node,
         data: &mut IntrospectionData,
-    ) -> Result<serde_json::Value> {
+        steps: &mut Steps,
+    ) -> Result<()> {
         let mut view = self.node_view(node).await?;
-        self.parts()
-            .hooks
-            .before_update(data, &mut view)
-            .map_err(|failure| CoreError {
+        let names = self.parts().hooks.names();
+        if let Err(failure) = self.parts().hooks.before_update(data, &mut view) {
+            let ok: Vec<&str> = names
+                .iter()
+                .copied()
+                .take_while(|name| *name != failure.hook)
+                .collect();
+            steps.note(
+                self,
+                "hooks",
+                serde_json::json!({"phase": "processing", "ok": ok,
+                    "failed": [{"hook": failure.hook, "message": failure.message}]}),
+            );
+            return Err(CoreError {
                 status: failure.status,
                 message: failure.message,
-            })?;
+            });
+        }
+        steps.note(
+            self,
+            "hooks",
+            serde_json::json!({"phase": "processing", "ok": names, "failed": []}),
+        );
         let changes = view.take_changes();
         let summary = changes_summary(&changes);
         self.apply_changes(node.uuid, changes).await?;
-        Ok(summary)
+        steps.note(self, "ironic_updated", summary);
+        Ok(())
     }
 
     async fn apply_changes(&self, uuid: NodeUuid, changes: NodeChanges) -> Result<()> {

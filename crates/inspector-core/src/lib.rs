@@ -14,6 +14,7 @@ mod bmc;
 mod conductor;
 mod discovery;
 mod error;
+mod explain;
 mod jobs;
 mod logs;
 mod lookup;
@@ -31,9 +32,13 @@ mod timeline;
 
 pub use conductor::{Conductor, ConductorParts};
 pub use error::{CoreError, Result};
+pub use explain::{explain_text, sentence};
 pub use lookup::IronicLookup;
-pub use metrics::{DURATION_BUCKETS, EngineMetrics, MetricsSnapshot};
+pub use metrics::{
+    BOOT_PREPARATION_BUCKETS, CALLBACK_BUCKETS, DURATION_BUCKETS, EngineMetrics, FailedStep,
+    HistogramSnapshot, MetricsSnapshot, Outcome,
+};
 pub use periodic::{AlwaysLeader, DatabaseLease, PeriodicLease};
 pub use seams::{FirewallFilter, NoPxeFilter, PxeFilter};
 pub use storage::{DataStore, StoreError};
-pub use timeline::timeout_diagnosis;
+pub use timeline::{Origin, diagnosis};

@@ -58,6 +58,9 @@ impl Conductor {
             node_status_keep_time: options.node_status_keep_time,
         };
         let timed_out = self.cache().clean_up(policy).await?;
+        for _ in &timed_out {
+            self.inner.metrics.ended(crate::metrics::Outcome::Timeout);
+        }
         if !timed_out.is_empty() {
             self.sync_pxe_filter().await?;
         }

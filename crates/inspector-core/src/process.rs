@@ -2,14 +2,17 @@
 
 use inspector_hooks::{IntrospectionData, bmc_addresses, valid_macs};
 use inspector_ironic::{ErrorKind, PowerTarget};
-use inspector_node_cache::{Error as CacheError, Event, LookupQuery, NodeInfo, Strictness};
+use inspector_node_cache::{
+    Error as CacheError, Event, LookupQuery, NewUnmatchedReport, NodeInfo, Strictness,
+};
 use inspector_types::NodeUuid;
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing::{Instrument, Span, field, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
-use crate::timeline::Steps;
+use crate::metrics::{FailedStep, Outcome};
+use crate::timeline::{Origin, Steps};
 
 const PREPROCESSING_FAILURES: &str =
     "The following failures happened during running pre-processing hooks:\n";
@@ -18,6 +21,12 @@ impl Conductor {
     /// Processes data posted by the ramdisk; returns the node's UUID once
     /// the data is applied (power-off and `finished` follow in the background).
     pub async fn process(&self, data: IntrospectionData) -> Result<NodeUuid> {
+        self.process_from(data, &Origin::default()).await
+    }
+
+    /// [`Conductor::process`] for a post from `origin`, which the timeline
+    /// (or the unmatched reports) record.
+    pub async fn process_from(&self, data: IntrospectionData, origin: &Origin) -> Result<NodeUuid> {
         let span = info_span!(
             "process",
             node = field::Empty,
@@ -25,14 +34,14 @@ impl Conductor {
             bmc = field::Empty
         );
         let started = std::time::Instant::now();
-        let result = self.process_inner(data).instrument(span).await;
+        let result = self.process_inner(data, origin).instrument(span).await;
         self.inner.metrics.processed_in(started.elapsed());
         result
     }
 
-    async fn process_inner(&self, data: IntrospectionData) -> Result<NodeUuid> {
+    async fn process_inner(&self, data: IntrospectionData, origin: &Origin) -> Result<NodeUuid> {
         let logs_data = data.clone();
-        let result = self.process_steps(data).await;
+        let result = self.process_steps(data, origin).await;
         let options = &self.parts().options;
         let store_logs = match &result {
             Ok(_) => options.always_store_ramdisk_logs,
@@ -57,9 +66,11 @@ impl Conductor {
     async fn process_steps(
         &self,
         mut data: IntrospectionData,
+        origin: &Origin,
     ) -> std::result::Result<NodeUuid, Failure> {
         let unprocessed = data.clone();
-        let mut failures = self.parts().hooks.before_processing(&mut data);
+        let hook_failures = self.parts().hooks.before_processing_by_hook(&mut data);
+        let mut failures: Vec<String> = hook_failures.iter().map(|(_, t)| t.clone()).collect();
         if let Some(mac) = data.get("boot_interface").and_then(|v| v.as_str()) {
             Span::current().record("mac", mac);
         }
@@ -74,8 +85,13 @@ impl Conductor {
         let record = match self.cache().find_node(&query).await {
             Ok(record) => Some(record),
             Err(CacheError::NotFoundInCache(message)) => {
-                self.not_found(&mut data, &query, message, &mut failures)
-                    .await?
+                let record = self
+                    .not_found(&mut data, &query, message, &mut failures)
+                    .await?;
+                if record.is_none() {
+                    self.record_unmatched(&query, origin, &failures).await;
+                }
+                record
             }
             Err(other) => {
                 failures.push(format!("Look up error: {other}"));
@@ -83,13 +99,21 @@ impl Conductor {
             }
         };
         let mut steps = Steps::default();
-        if record.is_some() {
+        if let Some(record) = &record {
+            let matched: Vec<Value> = record
+                .matched_by
+                .iter()
+                .map(|(name, value)| json!({"name": name, "value": value}))
+                .collect();
             steps.note(
                 self,
                 "ramdisk_post",
                 json!({"macs": query.macs, "bmc_addresses": query.bmc_addresses,
-                       "boot_interface": data.get("boot_interface")}),
+                       "boot_interface": data.get("boot_interface"), "matched_by": matched,
+                       "client_address": origin.client_address, "request_id": origin.request_id}),
             );
+            steps.note_preprocessing(self, &hook_failures);
+            self.observe_callback_delay(record.uuid, &steps);
         }
         let mut record = match record {
             Some(record) if failures.is_empty() => record,
@@ -131,7 +155,8 @@ impl Conductor {
                 };
                 let uuid = record.uuid;
                 return Err(Failure::logged(
-                    self.fail(&mut record, failure, steps).await,
+                    self.fail(&mut record, failure, steps, FailedStep::Processing)
+                        .await,
                     Some(uuid),
                 ));
             }
@@ -147,20 +172,18 @@ impl Conductor {
             && matches!(node.provision_state.as_deref(), Some("active" | "rescue"));
         let body = async {
             self.check_provision_state(&node)?;
-            let updated = self.update_node(&node, &mut data).await?;
-            steps.note(self, "hooks", json!({"ran": self.parts().hooks.names()}));
-            steps.note(self, "ironic_updated", updated);
+            self.update_node(&node, &mut data, &mut steps).await?;
             self.parts().store.save(record.uuid, true, &data).await?;
             steps.note(self, "data_stored", json!({}));
             self.sync_pxe_filter().await?;
-            self.apply_rules(record.uuid, &data).await?;
-            steps.note(self, "rules_applied", json!({}));
+            self.apply_rules(record.uuid, &data, &mut steps).await?;
             Ok::<(), CoreError>(())
         };
         if let Err(error) = body.await {
             let uuid = record.uuid;
             return Err(Failure::logged(
-                self.fail(&mut record, error, steps).await,
+                self.fail(&mut record, error, steps, FailedStep::Processing)
+                    .await,
                 Some(uuid),
             ));
         }
@@ -172,6 +195,44 @@ impl Conductor {
             .spawn(async move { conductor.finish(record, power_off, steps).await });
         info!("introspection data processed");
         Ok(uuid)
+    }
+
+    /// Keeps a post that matched no node among the unmatched reports; a
+    /// failed write is only logged.
+    async fn record_unmatched(&self, query: &LookupQuery, origin: &Origin, failures: &[String]) {
+        self.inner.metrics.unmatched();
+        let report = NewUnmatchedReport {
+            client_address: origin.client_address.clone(),
+            macs: query.macs.clone(),
+            bmc_addresses: query.bmc_addresses.clone(),
+            reason: failures.last().cloned().unwrap_or_default(),
+        };
+        warn!(client = ?report.client_address, macs = ?report.macs, bmc = ?report.bmc_addresses,
+              reason = %report.reason, "a ramdisk report matched no node");
+        if let Err(error) = self.cache().record_unmatched(report).await {
+            warn!(%error, "could not record the unmatched report");
+        }
+    }
+
+    /// Observes the time from `waiting` to this ramdisk post, read from the
+    /// timeline off the ramdisk's answer.
+    fn observe_callback_delay(&self, uuid: NodeUuid, steps: &Steps) {
+        let Some(posted) = steps.last_at() else {
+            return;
+        };
+        let conductor = self.clone();
+        // Not one of the engine's jobs: it holds no permit and nobody waits for it.
+        tokio::spawn(async move {
+            match conductor.cache().last_event_at(uuid, "waiting").await {
+                Ok(Some(waiting)) => {
+                    if let Ok(delay) = (posted - waiting).to_std() {
+                        conductor.inner.metrics.called_back_after(delay);
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::debug!(%error, "cannot read when the node began waiting"),
+            }
+        });
     }
 
     /// No record matched: an active node, or the failure text.
@@ -214,7 +275,9 @@ impl Conductor {
     ) -> CoreError {
         let text = failures.join("\n");
         if let Some(mut record) = record {
-            self.inner.metrics.failed();
+            self.inner
+                .metrics
+                .ended(Outcome::Error(FailedStep::Preprocessing));
             warn!(node = %record.uuid, error = %text, "introspection failed before processing");
             steps.note(self, "error", json!({"message": text}));
             if let Err(error) = self
@@ -235,8 +298,9 @@ impl Conductor {
         record: &mut NodeInfo,
         error: CoreError,
         mut steps: Steps,
+        kind: FailedStep,
     ) -> CoreError {
-        self.inner.metrics.failed();
+        self.inner.metrics.ended(Outcome::Error(kind));
         warn!(error = %error.message, "introspection failed");
         steps.note(self, "error", json!({"message": error.message}));
         match self
@@ -273,8 +337,13 @@ impl Conductor {
                     "Failed to power off node {uuid}, check its power management configuration: {}",
                     error.message()
                 );
-                self.fail(&mut record, CoreError::bad_request(message), steps)
-                    .await;
+                self.fail(
+                    &mut record,
+                    CoreError::bad_request(message),
+                    steps,
+                    FailedStep::PowerOff,
+                )
+                .await;
                 return;
             }
         }
@@ -292,7 +361,7 @@ impl Conductor {
             .await
         {
             Ok(()) => {
-                self.inner.metrics.finished();
+                self.inner.metrics.ended(Outcome::Finished);
                 info!(node = %uuid, "introspection finished successfully")
             }
             Err(error) => {

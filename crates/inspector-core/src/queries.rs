@@ -2,7 +2,7 @@
 
 use inspector_config::ConductorOptions;
 use inspector_hooks::IntrospectionData;
-use inspector_node_cache::{NodeInfo, State};
+use inspector_node_cache::{NodeInfo, State, TimelineEvent, UnmatchedReport};
 use inspector_types::NodeUuid;
 
 use crate::conductor::Conductor;
@@ -16,6 +16,35 @@ impl Conductor {
             .cache()
             .get_node_by_ident(node_id, &self.inner.lookup)
             .await?)
+    }
+
+    /// The record of a node (UUID or name) and its timeline, oldest first;
+    /// the diagnosis of where it stands when it is not finished.
+    pub async fn timeline(&self, node_id: &str) -> Result<(NodeInfo, Vec<TimelineEvent>)> {
+        let record = self.status(node_id).await?;
+        let events = self.cache().timeline(record.uuid).await?;
+        Ok((record, events))
+    }
+
+    /// Where an unfinished introspection stands, from its timeline and the
+    /// unmatched ramdisk reports since it started (empty for a finished one).
+    pub async fn explain(&self, record: &NodeInfo, events: &[TimelineEvent]) -> Result<String> {
+        if record.is_finished() {
+            return Ok(String::new());
+        }
+        let since = record.started_at.unwrap_or_default();
+        let unmatched = self.cache().unmatched_since(since).await?;
+        Ok(crate::timeline::diagnosis(events, &unmatched))
+    }
+
+    /// Up to `limit` ramdisk reports that matched no node, newest first,
+    /// older than report `marker` when one is given.
+    pub async fn unmatched_reports(
+        &self,
+        limit: i64,
+        marker: Option<i64>,
+    ) -> Result<Vec<UnmatchedReport>> {
+        Ok(self.cache().unmatched(limit, marker).await?)
     }
 
     /// Records newest first, after `marker`, at most `limit`, optionally in `states`.

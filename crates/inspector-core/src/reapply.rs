@@ -8,6 +8,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
+use crate::metrics::FailedStep;
 use crate::storage::StoreError;
 use crate::timeline::Steps;
 
@@ -58,11 +59,13 @@ impl Conductor {
         let mut steps = Steps::default();
         steps.note(self, "reapply", json!({}));
         let body = async {
-            let failures = self.parts().hooks.before_processing(&mut data);
+            let failures = self.parts().hooks.before_processing_by_hook(&mut data);
+            steps.note_preprocessing(self, &failures);
             if !failures.is_empty() {
+                let texts: Vec<String> = failures.into_iter().map(|(_, text)| text).collect();
                 return Err(CoreError::bad_request(format!(
                     "Pre-processing failures detected reapplying introspection on stored data:\n{}",
-                    failures.join("\n")
+                    texts.join("\n")
                 )));
             }
             let node = self
@@ -70,20 +73,18 @@ impl Conductor {
                 .get_node(&record.uuid.to_string())
                 .await
                 .map_err(crate::conductor::unexpected)?;
-            let updated = self.update_node(&node, &mut data).await?;
-            steps.note(self, "hooks", json!({"ran": self.parts().hooks.names()}));
-            steps.note(self, "ironic_updated", updated);
+            self.update_node(&node, &mut data, &mut steps).await?;
             self.parts().store.save(record.uuid, true, &data).await?;
             steps.note(self, "data_stored", json!({}));
-            self.apply_rules(record.uuid, &data).await?;
-            steps.note(self, "rules_applied", json!({}));
+            self.apply_rules(record.uuid, &data, &mut steps).await?;
             Ok(())
         };
         match body.await {
             Ok(()) => self.finish(record, false, steps).await,
             Err(error) => {
                 warn!(error = %error.message, "Failed reapply for node {}, Error: {}", record.uuid, error.message);
-                self.fail(&mut record, error, steps).await;
+                self.fail(&mut record, error, steps, FailedStep::Processing)
+                    .await;
             }
         }
     }

@@ -10,10 +10,11 @@ use inspector_rules::{
     Raised, RuleDocument, RuleFailure, RuleSet, RuleTarget, StoreError, parse_rule,
 };
 use inspector_types::NodeUuid;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result, ironic_exception_class};
+use crate::timeline::Steps;
 
 fn store_failure(error: StoreError) -> CoreError {
     match error {
@@ -82,9 +83,15 @@ impl Conductor {
     }
 
     /// Applies the stored rules to the node (§4.8.3); a failure fails processing.
-    pub(crate) async fn apply_rules(&self, uuid: NodeUuid, data: &IntrospectionData) -> Result<()> {
+    pub(crate) async fn apply_rules(
+        &self,
+        uuid: NodeUuid,
+        data: &IntrospectionData,
+        steps: &mut Steps,
+    ) -> Result<()> {
         let docs = self.rules().await?;
         if docs.is_empty() {
+            steps.note(self, "rules_applied", json!({"rules": []}));
             return Ok(());
         }
         let set = self.compiled_rules(docs)?;
@@ -93,10 +100,15 @@ impl Conductor {
             uuid,
         };
         let data = Value::Object(data.clone());
-        set.apply(&data, &target)
-            .await
-            .map(|_| ())
-            .map_err(CoreError::from)
+        let applied = set.apply(&data, &target).await.map_err(CoreError::from)?;
+        let rules: Vec<Value> = applied
+            .into_iter()
+            .map(|rule| {
+                json!({"uuid": rule.uuid, "description": rule.description, "actions": rule.actions})
+            })
+            .collect();
+        steps.note(self, "rules_applied", json!({ "rules": rules }));
+        Ok(())
     }
 }
 

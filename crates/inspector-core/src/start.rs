@@ -11,7 +11,8 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::bmc;
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
-use crate::timeline::Steps;
+use crate::metrics::{FailedStep, Outcome};
+use crate::timeline::{Origin, Steps};
 
 /// `driver_info.force_persistent_boot_device` as upstream reads it.
 fn persistent_boot(driver_info: &serde_json::Map<String, Value>) -> bool {
@@ -36,6 +37,18 @@ impl Conductor {
     /// Starts introspection of a node (UUID or name). With `manage_boot` the
     /// boot preparation runs in the background; without it, inline.
     pub async fn introspect(&self, node_id: &str, manage_boot: bool) -> Result<()> {
+        self.introspect_from(node_id, manage_boot, &Origin::default())
+            .await
+    }
+
+    /// [`Conductor::introspect`] for a request from `origin`, which the
+    /// timeline records.
+    pub async fn introspect_from(
+        &self,
+        node_id: &str,
+        manage_boot: bool,
+        origin: &Origin,
+    ) -> Result<()> {
         let node = self
             .ironic()
             .get_node(node_id)
@@ -74,7 +87,8 @@ impl Conductor {
             steps.note(
                 self,
                 "started",
-                json!({"manage_boot": manage_boot, "bmc_addresses": addresses}),
+                json!({"manage_boot": manage_boot, "bmc_addresses": addresses,
+                       "request_id": origin.request_id, "client_address": origin.client_address}),
             );
             let record = self
                 .cache()
@@ -111,24 +125,37 @@ impl Conductor {
         match outcome {
             Ok(()) => {
                 let before = steps.into_events();
+                let waiting = self
+                    .cache()
+                    .event("waiting", json!({"manage_boot": record.manage_boot}));
+                let prepared_in = before
+                    .first()
+                    .and_then(|started| (waiting.at - started.at).to_std().ok());
                 let mut timeline = before.clone();
-                timeline.push(
-                    self.cache()
-                        .event("waiting", json!({"manage_boot": record.manage_boot})),
-                );
-                if let Err(error) = self
+                timeline.push(waiting);
+                match self
                     .cache()
                     .fsm_event_recording(&mut record, Event::Wait, Strictness::Lenient, timeline)
                     .await
                 {
-                    tracing::debug!(%error, "not moving to waiting");
-                    self.record_timeline(uuid, before).await;
+                    Ok(()) => {
+                        if let Some(duration) = prepared_in {
+                            self.inner.metrics.boot_prepared_in(duration);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "not moving to waiting");
+                        self.record_timeline(uuid, before).await;
+                    }
                 }
                 record.release_lock();
                 Ok(())
             }
             Err(error) => {
                 steps.note(self, "error", json!({"message": error.message}));
+                self.inner
+                    .metrics
+                    .ended(Outcome::Error(FailedStep::BootPreparation));
                 if let Err(finish) = self
                     .cache()
                     .finished_recording(
@@ -195,12 +222,17 @@ impl Conductor {
         })
         .await
         .map_err(|e| {
+            steps.note(
+                self,
+                "boot_device_set",
+                json!({"device": "pxe", "persistent": persistent, "answer": e.message()}),
+            );
             CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
         })?;
         steps.note(
             self,
             "boot_device_set",
-            json!({"device": "pxe", "persistent": persistent}),
+            json!({"device": "pxe", "persistent": persistent, "answer": "accepted"}),
         );
         self.throttle().await;
         self.retry("rebooting", || {
@@ -208,6 +240,11 @@ impl Conductor {
         })
         .await
         .map_err(|e| {
+            steps.note(
+                self,
+                "power_action",
+                json!({"target": "reboot", "answer": e.message()}),
+            );
             CoreError::bad_request(format!(
                 "Failed to power on the node, check its power management configuration: {}",
                 e.message()

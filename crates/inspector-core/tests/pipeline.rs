@@ -209,6 +209,7 @@ async fn happy_path_with_a_real_payload() {
             "waiting",
             "ramdisk_post",
             "hooks",
+            "hooks",
             "ironic_updated",
             "data_stored",
             "rules_applied",
@@ -219,7 +220,8 @@ async fn happy_path_with_a_real_payload() {
     assert!(timeline.windows(2).all(|pair| pair[0].at <= pair[1].at));
     assert_eq!(
         timeline[0].detail,
-        json!({"manage_boot": true, "bmc_addresses": ["10.1.0.1"]})
+        json!({"manage_boot": true, "bmc_addresses": ["10.1.0.1"], "request_id": null,
+               "client_address": null})
     );
     assert_eq!(
         timeline[4].detail,
@@ -235,18 +237,30 @@ async fn happy_path_with_a_real_payload() {
         ])
     );
     assert_eq!(
-        timeline[7].detail["ran"],
-        json!([
-            "ramdisk_error",
-            "root_disk_selection",
-            "scheduler",
-            "validate_interfaces",
-            "capabilities",
-            "pci_devices"
-        ])
+        timeline[6].detail["matched_by"],
+        json!([{"name": "bmc_address", "value": "10.1.0.1"},
+               {"name": "mac", "value": "52:54:00:00:00:01"}])
     );
+    let hooks = json!([
+        "ramdisk_error",
+        "root_disk_selection",
+        "scheduler",
+        "validate_interfaces",
+        "capabilities",
+        "pci_devices"
+    ]);
+    for (event, phase) in [
+        (&timeline[7], "preprocessing"),
+        (&timeline[8], "processing"),
+    ] {
+        assert_eq!(
+            event.detail,
+            json!({"phase": phase, "ok": hooks, "failed": []})
+        );
+    }
+    assert_eq!(timeline[11].detail, json!({"rules": []}));
     assert_eq!(
-        timeline[8].detail["node_fields"],
+        timeline[9].detail["node_fields"],
         json!([
             "/properties/local_gb",
             "/properties/cpus",
@@ -255,7 +269,7 @@ async fn happy_path_with_a_real_payload() {
             "/properties/capabilities"
         ])
     );
-    assert_eq!(timeline[11].detail["target"], "power off");
+    assert_eq!(timeline[12].detail["target"], "power off");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -502,6 +516,16 @@ async fn a_node_gone_from_ironic_fails_the_waiting_record_at_once() {
     assert_eq!(state(&env, uuid).await, (State::Error, Some(text)));
 }
 
+/// When the reboot of `uuid` was sent, as the diagnoses spell it.
+async fn reboot_time(env: &Env, uuid: NodeUuid) -> String {
+    let timeline = env.cache.timeline(uuid).await.unwrap();
+    let reboot = timeline
+        .iter()
+        .find(|e| e.kind == "power_action")
+        .expect("a reboot was sent");
+    reboot.at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_while_waiting() {
     let env = env().await;
@@ -515,7 +539,13 @@ async fn abort_while_waiting() {
     env.conductor.wait_idle().await;
     assert_eq!(
         state(&env, uuid).await,
-        (State::Error, Some("Canceled by operator".into()))
+        (
+            State::Error,
+            Some(
+                "Canceled by operator: the reboot was sent at {} and no ramdisk called back"
+                    .replace("{}", &reboot_time(&env, uuid).await)
+            )
+        )
     );
     assert_eq!(
         env.fake.state().node(&uuid.to_string()).unwrap()["power_state"],

@@ -35,6 +35,8 @@ impl HookError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct HookFailure {
+    /// The hook that failed.
+    pub hook: &'static str,
     /// The text stored in the record's `error` and returned to the ramdisk.
     pub message: String,
     /// The HTTP status: 400 for expected errors, 500 for unexpected ones.

@@ -103,16 +103,31 @@ impl HookSet {
 
     /// Runs phase 1 of every hook, collecting failure texts (all hooks run).
     pub fn before_processing(&self, data: &mut IntrospectionData) -> Vec<String> {
+        self.before_processing_by_hook(data)
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect()
+    }
+
+    /// Runs phase 1 of every hook, collecting the failing hooks with their
+    /// failure texts (all hooks run).
+    pub fn before_processing_by_hook(
+        &self,
+        data: &mut IntrospectionData,
+    ) -> Vec<(&'static str, String)> {
         let mut failures = Vec::new();
         for hook in &self.hooks {
+            let name = hook.name();
             match hook.before_processing(data) {
                 Ok(()) => {}
                 Err(HookError::Error(message)) => {
-                    failures.push(format!("Preprocessing hook {}: {message}", hook.name()))
+                    failures.push((name, format!("Preprocessing hook {name}: {message}")));
                 }
-                Err(HookError::Unexpected { class, message }) => failures.push(format!(
-                    "Unexpected exception {class} during preprocessing in hook {}: {message}",
-                    hook.name()
+                Err(HookError::Unexpected { class, message }) => failures.push((
+                    name,
+                    format!(
+                        "Unexpected exception {class} during preprocessing in hook {name}: {message}"
+                    ),
                 )),
             }
         }
@@ -131,12 +146,14 @@ impl HookSet {
                 Ok(()) => {}
                 Err(HookError::Error(message)) => {
                     return Err(HookFailure {
+                        hook: hook.name(),
                         message,
                         status: 400,
                     });
                 }
                 Err(HookError::Unexpected { class, message }) => {
                     return Err(HookFailure {
+                        hook: hook.name(),
                         message: format!(
                             "Unexpected exception {class} during processing: {message}"
                         ),

@@ -29,8 +29,8 @@ mod url;
 pub mod testing;
 
 pub use cache::{
-    CleanUpPolicy, DEFAULT_TIMELINE_EVENTS, LookupQuery, NodeCache, NodeInfo, TimelineEvent,
-    TimeoutExplainer,
+    CleanUpPolicy, DEFAULT_TIMELINE_EVENTS, DEFAULT_UNMATCHED_REPORTS, LookupQuery,
+    NewUnmatchedReport, NodeCache, NodeInfo, TimelineEvent, TimeoutExplainer, UnmatchedReport,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};

@@ -117,6 +117,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Ramdisk reports that matched no node (beyond upstream's schema); the
+    /// newest are kept.
+    unmatched_reports (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        client_address -> Nullable<Text>,
+        macs -> Text,
+        bmc_addresses -> Text,
+        reason -> Text,
+    }
+}
+
 diesel::joinable!(attributes -> nodes (node_uuid));
 diesel::allow_tables_to_appear_in_same_query!(nodes, attributes, options, introspection_data);
 diesel::allow_tables_to_appear_in_same_query!(rules, rule_conditions, rule_actions);

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeDelta};
 use inspector_node_cache::testing::TestDatabase;
 use inspector_node_cache::{
-    Backend, CleanUpPolicy, InProcessLocks, ManualClock, NodeCache, NodeUuid, State, TimelineEvent,
+    Backend, CleanUpPolicy, InProcessLocks, ManualClock, NewUnmatchedReport, NodeCache, NodeUuid,
+    State, TimelineEvent,
 };
 use rstest::rstest;
 use rstest_reuse::{apply, template};
@@ -35,6 +36,15 @@ fn cache(db: &TestDatabase) -> (NodeCache, Arc<ManualClock>) {
         clock.clone(),
     );
     (cache, clock)
+}
+
+fn report(reason: &str) -> NewUnmatchedReport {
+    NewUnmatchedReport {
+        client_address: Some("192.0.2.7".into()),
+        macs: vec!["52:54:00:12:34:56".into()],
+        bmc_addresses: vec!["192.0.2.200".into()],
+        reason: reason.to_owned(),
+    }
 }
 
 fn kinds(events: &[TimelineEvent]) -> Vec<&str> {
@@ -123,12 +133,23 @@ async fn the_timeline_goes_with_its_record(#[case] backend: Backend) {
 async fn a_time_out_is_explained_from_the_timeline(#[case] backend: Backend) {
     let db = inspector_node_cache::database_or_skip!(TestDatabase::migrated(backend));
     let (plain, clock) = cache(&db);
-    let cache = plain.clone().explaining_timeouts(Arc::new(|events| {
-        format!(
-            "last step {}",
-            events.last().map_or("none", |e| e.kind.as_str())
-        )
-    }));
+    let cache = plain
+        .clone()
+        .explaining_timeouts(Arc::new(|events, unmatched| {
+            format!(
+                "last step {}, unmatched {:?}",
+                events.last().map_or("none", |e| e.kind.as_str()),
+                unmatched
+                    .iter()
+                    .map(|r| r.reason.as_str())
+                    .collect::<Vec<_>>()
+            )
+        }));
+    cache
+        .record_unmatched(report("before the start"))
+        .await
+        .unwrap();
+    clock.advance(TimeDelta::seconds(1));
     let (explained, silent) = (NodeUuid::new_random(), NodeUuid::new_random());
     for uuid in [explained, silent] {
         cache
@@ -138,6 +159,11 @@ async fn a_time_out_is_explained_from_the_timeline(#[case] backend: Backend) {
     }
     cache
         .record_events(explained, vec![cache.event("power_action", json!({}))])
+        .await
+        .unwrap();
+    clock.advance(TimeDelta::seconds(5));
+    cache
+        .record_unmatched(report("while waiting"))
         .await
         .unwrap();
     clock.advance(TimeDelta::seconds(61));
@@ -152,7 +178,7 @@ async fn a_time_out_is_explained_from_the_timeline(#[case] backend: Backend) {
     assert_eq!(timed_out, expected);
     assert_eq!(
         cache.get_node(explained).await.unwrap().error.as_deref(),
-        Some("Introspection timeout: last step power_action")
+        Some("Introspection timeout: last step power_action, unmatched [\"while waiting\"]")
     );
     assert_eq!(
         kinds(&cache.timeline(explained).await.unwrap()),
@@ -161,6 +187,67 @@ async fn a_time_out_is_explained_from_the_timeline(#[case] backend: Backend) {
     );
     assert_eq!(
         cache.get_node(silent).await.unwrap().error.as_deref(),
-        Some("Introspection timeout: last step none")
+        Some("Introspection timeout: last step none, unmatched [\"while waiting\"]")
     );
+}
+
+#[apply(every_backend)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmatched_reports_are_bounded_and_paged_newest_first(#[case] backend: Backend) {
+    let db = inspector_node_cache::database_or_skip!(TestDatabase::migrated(backend));
+    let (cache, clock) = cache(&db);
+    let cache = cache.keeping_unmatched(3);
+    for i in 0..5 {
+        cache
+            .record_unmatched(report(&format!("r{i}")))
+            .await
+            .unwrap();
+        clock.advance(TimeDelta::seconds(1));
+    }
+    let all = cache.unmatched(10, None).await.unwrap();
+    let reasons: Vec<&str> = all.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(reasons, ["r4", "r3", "r2"], "the newest three are kept");
+    assert_eq!(all[0].client_address.as_deref(), Some("192.0.2.7"));
+    assert_eq!(all[0].macs, ["52:54:00:12:34:56"]);
+    assert_eq!(all[0].bmc_addresses, ["192.0.2.200"]);
+    assert!(all[0].at > all[1].at);
+    let page = cache.unmatched(1, Some(all[0].id)).await.unwrap();
+    assert_eq!(page, [all[1].clone()]);
+    let after_last = cache.unmatched(5, Some(all[2].id)).await.unwrap();
+    assert!(after_last.is_empty());
+    let since = cache.unmatched_since(all[1].at).await.unwrap();
+    assert_eq!(
+        since.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+        ["r3", "r4"],
+        "oldest first"
+    );
+}
+
+#[apply(every_backend)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_database_refuses_never_fails_the_state_change(#[case] backend: Backend) {
+    let db = inspector_node_cache::database_or_skip!(TestDatabase::migrated(backend));
+    let (cache, _) = cache(&db);
+    let uuid = NodeUuid::new_random();
+    cache
+        .add_node(uuid, State::Processing, true, &[])
+        .await
+        .unwrap();
+    let mut record = cache.get_node(uuid).await.unwrap();
+    // Longer than MySQL's TEXT column holds.
+    let huge = cache.event("error", json!({"message": "x".repeat(70_000)}));
+    cache
+        .failed(&mut record, "it failed".into(), vec![huge])
+        .await
+        .unwrap();
+    let read = cache.get_node(uuid).await.unwrap();
+    assert_eq!(
+        (read.state, read.error.as_deref()),
+        (State::Error, Some("it failed"))
+    );
+    let timeline = cache.timeline(uuid).await.unwrap();
+    match backend {
+        Backend::Mysql => assert!(timeline.is_empty(), "dropped, not truncated"),
+        _ => assert_eq!(kinds(&timeline), ["error"]),
+    }
 }

@@ -163,10 +163,15 @@ impl RuleSet {
     }
 
     /// Checks every rule, then runs the actions of those that apply; returns
-    /// how many applied. The first failing action ends it (no rollback).
-    pub async fn apply(&self, data: &Value, target: &dyn RuleTarget) -> Result<usize, RuleFailure> {
+    /// the rules that applied, in order. The first failing action ends it
+    /// (no rollback).
+    pub async fn apply(
+        &self,
+        data: &Value,
+        target: &dyn RuleTarget,
+    ) -> Result<Vec<AppliedRule>, RuleFailure> {
         if self.rules.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut node = NodeContext::new(target);
         let current = if self.needs_node() {
@@ -196,6 +201,24 @@ impl RuleSet {
             .instrument(span)
             .await?;
         }
-        Ok(matching.len())
+        Ok(matching
+            .iter()
+            .map(|rule| AppliedRule {
+                uuid: rule.doc.uuid.clone(),
+                description: rule.doc.display_name().to_owned(),
+                actions: rule.actions.iter().map(|a| a.name().to_owned()).collect(),
+            })
+            .collect())
     }
+}
+
+/// A rule whose actions ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedRule {
+    /// Its UUID.
+    pub uuid: String,
+    /// Its description, or its UUID when it has none.
+    pub description: String,
+    /// The names of the actions that ran, in order.
+    pub actions: Vec<String>,
 }

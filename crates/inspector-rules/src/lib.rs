@@ -25,7 +25,7 @@ mod validate;
 
 pub use actions::{ACTIONS, Action};
 pub use conditions::{Condition, OPERATORS, Source};
-pub use engine::{CompiledRule, RuleSet, RuleTarget};
+pub use engine::{AppliedRule, CompiledRule, RuleSet, RuleTarget};
 pub use error::{InvalidRule, Raised, RuleFailure};
 pub use format::{render, render_value};
 pub use jsonpath::{JsonPath, PathSyntaxError};

@@ -1,7 +1,7 @@
 -- A table beyond upstream's schema (documented in docs/compatibility.md):
 -- the timeline of each record's introspection, what an operator reads to
 -- learn why it is stuck or failed. Rows go with their record; the newest
--- [DEFAULT] timeline_max_events are kept per record.
+-- [timeline] max_events are kept per record.
 CREATE TABLE IF NOT EXISTS introspection_events (
     id BIGSERIAL PRIMARY KEY,
     node_uuid VARCHAR(36) NOT NULL,

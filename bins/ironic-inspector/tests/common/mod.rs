@@ -31,6 +31,12 @@ impl Service {
         self.child.id()
     }
 
+    /// Its private directory (configuration, SQLite database).
+    #[allow(dead_code)] // Not every test binary reads it.
+    pub(crate) fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// The lines the service logged so far.
     pub(crate) fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()

@@ -269,6 +269,26 @@ impl Inspector {
         self.process.output()
     }
 
+    /// What `ironic-inspector explain <uuid>` prints with this service's
+    /// configuration (read from its database while it runs).
+    pub(crate) fn explain(&self, uuid: &str) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
+            .args([
+                "explain",
+                uuid,
+                "--config-file",
+                self.config.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "explain: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// The requests the service answered so far, as `METHOD path`, in order.
     pub(crate) fn requests(&self) -> Vec<String> {
         self.log()
@@ -294,6 +314,11 @@ pub(crate) struct Ironic {
 }
 
 /// How Ironic is configured beyond the fixed parts.
+/// How long an asynchronous vendor passthru call of a `fake` vendor
+/// interface holds its node's lock (`[fake] vendor_delay`): how a test makes
+/// Ironic refuse a node's power actions.
+pub(crate) const VENDOR_LOCK_SECONDS: u32 = 40;
+
 pub(crate) struct IronicOptions {
     /// `[inspector] status_check_period`, seconds.
     pub(crate) status_check_period: u32,
@@ -335,7 +360,7 @@ impl Ironic {
              enabled_raid_interfaces = no-raid\n\
              enabled_rescue_interfaces = no-rescue\n\
              enabled_storage_interfaces = noop\n\
-             enabled_vendor_interfaces = no-vendor\n\
+             enabled_vendor_interfaces = fake,no-vendor\n\
              default_boot_interface = fake\n\
              default_deploy_interface = fake\n\
              default_inspect_interface = inspector\n\
@@ -343,6 +368,7 @@ impl Ironic {
              [api]\nhost_ip = 127.0.0.1\nport = {port}\napi_workers = 1\n\
              [database]\nconnection = sqlite:///{root}/ironic.sqlite\n\
              [dhcp]\ndhcp_provider = none\n\
+             [fake]\nvendor_delay = {VENDOR_LOCK_SECONDS}\n\
              [conductor]\nautomated_clean = false\ncheck_provision_state_interval = 1\n\
              inspect_wait_timeout = {timeout}\nsync_power_state_interval = -1\n\
              file_url_allowed_paths = {root}/images\n\

@@ -9,13 +9,15 @@ use serde_json::json;
 use super::json_object;
 use crate::AppState;
 use crate::error::{ApiError, json};
+use crate::health::RequestOrigin;
 
 /// Processes the ramdisk's data; 200 `{"uuid": ...}`.
 pub(crate) async fn ramdisk_data(
     State(state): State<AppState>,
+    RequestOrigin(origin): RequestOrigin,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let data = json_object(&body)?;
-    let uuid = state.conductor.process(data).await?;
+    let uuid = state.conductor.process_from(data, &origin).await?;
     Ok(json(StatusCode::OK, &json!({"uuid": uuid.to_string()})))
 }

@@ -1,5 +1,6 @@
 //! `/v1/introspection...`: start, status, list, abort, stored data, reapply.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,8 +15,9 @@ use super::json_object;
 use crate::AppState;
 use crate::encoding::encode_python;
 use crate::error::{ApiError, json};
+use crate::health::RequestOrigin;
 use crate::links::root;
-use crate::version::python_int;
+use crate::version::{Requested, python_int};
 
 fn accepted() -> Response {
     (
@@ -27,7 +29,7 @@ fn accepted() -> Response {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, naive UTC.
-fn iso(time: &NaiveDateTime) -> String {
+pub(crate) fn iso(time: &NaiveDateTime) -> String {
     if time.nanosecond() / 1000 == 0 {
         time.format("%Y-%m-%dT%H:%M:%S").to_string()
     } else {
@@ -36,7 +38,7 @@ fn iso(time: &NaiveDateTime) -> String {
 }
 
 /// The status object (spec §6).
-fn status_object(record: &NodeInfo, root: &str) -> Value {
+pub(crate) fn status_object(record: &NodeInfo, root: &str) -> Value {
     let uuid = record.uuid.to_string();
     json!({
         "error": record.error,
@@ -50,7 +52,7 @@ fn status_object(record: &NodeInfo, root: &str) -> Value {
 }
 
 /// The first value of each query parameter, percent-decoded.
-fn query(raw: Option<&str>, name: &str) -> Option<String> {
+pub(crate) fn query(raw: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
@@ -61,6 +63,7 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     Path(node_id): Path<String>,
     RawQuery(raw): RawQuery,
+    RequestOrigin(origin): RequestOrigin,
 ) -> Result<Response, ApiError> {
     let manage_boot = match query(raw.as_deref(), "manage_boot") {
         None => true,
@@ -79,16 +82,25 @@ pub(crate) async fn start(
             "Managed boot is requested, but this installation cannot manage boot ((can_manage_boot set to False)",
         ));
     }
-    state.conductor.introspect(&node_id, manage_boot).await?;
+    state
+        .conductor
+        .introspect_from(&node_id, manage_boot, &origin)
+        .await?;
     Ok(accepted())
 }
 
-/// `GET /v1/introspection/<node_id>`.
+/// `GET /v1/introspection/<node_id>`; from 1.19 `GET /v1/introspection/unmatched`
+/// is the list of unmatched reports instead.
 pub(crate) async fn status(
     State(state): State<AppState>,
     Path(node_id): Path<String>,
+    requested: Option<Extension<Requested>>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if node_id == "unmatched" && super::timeline::at_least_1_19(requested) {
+        return super::timeline::unmatched(&state, raw.as_deref()).await;
+    }
     let record = state.conductor.status(&node_id).await?;
     Ok(json(
         StatusCode::OK,
@@ -110,28 +122,7 @@ pub(crate) async fn list(
                 .map_err(|_| ApiError::bad_request("Bad request: Marker not UUID-like"))?,
         ),
     };
-    let limit = match query(raw.as_deref(), "limit") {
-        None => max,
-        Some(text) => {
-            let limit = python_int(&text).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Bad request: invalid literal for int() with base 10: {}",
-                    python_quote(&text)
-                ))
-            })?;
-            if limit < 0 {
-                return Err(ApiError::bad_request(
-                    "Bad request: Limit cannot be negative",
-                ));
-            }
-            if limit > max {
-                return Err(ApiError::bad_request(format!(
-                    "Bad request: Limit over {max}"
-                )));
-            }
-            if limit == 0 { max } else { limit }
-        }
-    };
+    let limit = page_limit(raw.as_deref(), max)?;
     let states = match query(raw.as_deref(), "state") {
         None => None,
         Some(text) => {
@@ -154,6 +145,31 @@ pub(crate) async fn list(
     let root = root(&headers);
     let statuses: Vec<Value> = records.iter().map(|r| status_object(r, &root)).collect();
     Ok(json(StatusCode::OK, &json!({"introspection": statuses})))
+}
+
+/// The `limit` query parameter of a list: at most `max`, which 0 or no
+/// limit means.
+pub(crate) fn page_limit(raw: Option<&str>, max: i64) -> Result<i64, ApiError> {
+    let Some(text) = query(raw, "limit") else {
+        return Ok(max);
+    };
+    let limit = python_int(&text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Bad request: invalid literal for int() with base 10: {}",
+            python_quote(&text)
+        ))
+    })?;
+    if limit < 0 {
+        return Err(ApiError::bad_request(
+            "Bad request: Limit cannot be negative",
+        ));
+    }
+    if limit > max {
+        return Err(ApiError::bad_request(format!(
+            "Bad request: Limit over {max}"
+        )));
+    }
+    Ok(if limit == 0 { max } else { limit })
 }
 
 /// `POST /v1/introspection/<node_id>/abort`.

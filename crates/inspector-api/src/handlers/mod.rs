@@ -2,6 +2,7 @@
 
 pub(crate) mod continue_;
 pub(crate) mod introspection;
+pub(crate) mod timeline;
 pub(crate) mod versions;
 
 use serde_json::Value;

@@ -13,7 +13,7 @@ pub(crate) async fn root(headers: HeaderMap) -> Response {
     let href = format!("{}/v1", root_url(&headers));
     json(
         StatusCode::OK,
-        &json!({"versions": [{"id": "1.18", "links": [{"href": href, "rel": "self"}], "status": "CURRENT"}]}),
+        &json!({"versions": [{"id": crate::version::MAX_VERSION_TEXT, "links": [{"href": href, "rel": "self"}], "status": "CURRENT"}]}),
     )
 }
 

@@ -307,7 +307,11 @@ impl NodeCache {
             }
             let mut message = "Introspection timeout".to_owned();
             if let Some(explain) = &self.explain_timeout {
-                let diagnosis = explain(&self.timeline(uuid).await?);
+                let since = node.started_at.unwrap_or_default();
+                let diagnosis = explain(
+                    &self.timeline(uuid).await?,
+                    &self.unmatched_since(since).await?,
+                );
                 if !diagnosis.is_empty() {
                     message = format!("{message}: {diagnosis}");
                 }

@@ -51,7 +51,7 @@ impl NodeCache {
     #[tracing::instrument(skip_all)]
     pub async fn find_node(&self, query: &LookupQuery) -> Result<NodeInfo> {
         let attributes = query.attributes();
-        let matches: Vec<Option<String>> = self
+        let matches: Vec<(String, Option<String>, Option<String>)> = self
             .db
             .run(move |conn| {
                 let mut found = Vec::new();
@@ -60,18 +60,18 @@ impl NodeCache {
                         debug!(%name, "empty value for attribute");
                         continue;
                     }
-                    let rows: Vec<Option<String>> = attributes::table
+                    let rows: Vec<(String, Option<String>, Option<String>)> = attributes::table
                         .filter(attributes::name.eq(*name))
                         .filter(attributes::value.eq_any(values))
-                        .select(attributes::node_uuid)
+                        .select((attributes::name, attributes::value, attributes::node_uuid))
                         .load(conn)?;
                     found.extend(rows);
                 }
                 Ok(found)
             })
             .await?;
-        let mut scores: BTreeMap<String, usize> = BTreeMap::new();
-        for uuid in matches.into_iter().flatten() {
+        let mut scores: BTreeMap<&str, usize> = BTreeMap::new();
+        for uuid in matches.iter().filter_map(|(_, _, uuid)| uuid.as_deref()) {
             *scores.entry(uuid).or_default() += 1;
         }
         let Some(best) = scores.values().copied().max() else {
@@ -83,7 +83,7 @@ impl NodeCache {
         let winners: Vec<String> = scores
             .into_iter()
             .filter(|(_, s)| *s == best)
-            .map(|(u, _)| u)
+            .map(|(u, _)| u.to_owned())
             .collect();
         if winners.len() > 1 {
             return Err(Error::Ambiguous {
@@ -91,6 +91,11 @@ impl NodeCache {
                 candidates: pyrepr::list(&winners),
             });
         }
+        let matched_by: Vec<(String, String)> = matches
+            .into_iter()
+            .filter(|(_, _, uuid)| uuid.as_deref() == Some(winners[0].as_str()))
+            .map(|(name, value, _)| (name, value.unwrap_or_default()))
+            .collect();
         let uuid = rows::stored_uuid(&winners[0])?;
         debug!(node = %uuid, score = best, "record matches the data");
         let lock = self.locks.lock(uuid).await?;
@@ -103,6 +108,7 @@ impl NodeCache {
             });
         }
         node.lock = Some(lock);
+        node.matched_by = matched_by;
         Ok(node)
     }
 

@@ -7,6 +7,7 @@ mod lookup;
 mod rows;
 mod rules;
 mod timeline;
+mod unmatched;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +24,7 @@ pub use lookup::LookupQuery;
 use rows::{NodeRow, write_transaction};
 pub(crate) use timeline::EventRows;
 pub use timeline::TimelineEvent;
+pub use unmatched::{DEFAULT_UNMATCHED_REPORTS, NewUnmatchedReport, UnmatchedReport};
 
 use crate::clock::{Clock, SystemClock};
 use crate::db::{Backend, Db, DbState};
@@ -44,14 +46,17 @@ pub struct NodeCache {
     clock: Arc<dyn Clock>,
     explain_timeout: Option<TimeoutExplainer>,
     timeline_keep: i64,
+    unmatched_keep: i64,
 }
 
 /// Timeline events kept per record unless [`NodeCache::keeping_events`] says otherwise.
 pub const DEFAULT_TIMELINE_EVENTS: i64 = 200;
 
-/// Turns a timed-out record's timeline into the text after
-/// `Introspection timeout: ` (nothing is added when it returns an empty text).
-pub type TimeoutExplainer = Arc<dyn Fn(&[TimelineEvent]) -> String + Send + Sync>;
+/// Turns a timed-out record's timeline, and the ramdisk reports that matched
+/// no node since it started, into the text after `Introspection timeout: `
+/// (nothing is added when it returns an empty text).
+pub type TimeoutExplainer =
+    Arc<dyn Fn(&[TimelineEvent], &[UnmatchedReport]) -> String + Send + Sync>;
 
 impl fmt::Debug for NodeCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,6 +85,9 @@ pub struct NodeInfo {
     pub error: Option<String>,
     /// Whether the service manages the node's boot.
     pub manage_boot: bool,
+    /// The look-up attributes (name, value) by which ramdisk data found this
+    /// record; empty unless it comes from [`NodeCache::find_node`].
+    pub matched_by: Vec<(String, String)>,
     version_id: Option<String>,
     lock: Option<NodeLock>,
 }
@@ -108,6 +116,7 @@ impl NodeInfo {
             error: row.error,
             // Rows from before the column existed hold NULL, which means true.
             manage_boot: row.manage_boot.unwrap_or(true),
+            matched_by: Vec::new(),
             version_id: row.version_id,
             lock: None,
         })
@@ -160,12 +169,19 @@ impl NodeCache {
             clock,
             explain_timeout: None,
             timeline_keep: DEFAULT_TIMELINE_EVENTS,
+            unmatched_keep: DEFAULT_UNMATCHED_REPORTS,
         }
     }
 
     /// Keeping the newest `count` timeline events of each record (at least one).
     pub fn keeping_events(mut self, count: i64) -> Self {
         self.timeline_keep = count.max(1);
+        self
+    }
+
+    /// Keeping the newest `count` unmatched ramdisk reports (at least one).
+    pub fn keeping_unmatched(mut self, count: i64) -> Self {
+        self.unmatched_keep = count.max(1);
         self
     }
 

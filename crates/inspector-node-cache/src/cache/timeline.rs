@@ -3,6 +3,7 @@
 //! and deleted with it.
 
 use chrono::NaiveDateTime;
+use diesel::Connection;
 use diesel::prelude::*;
 use inspector_types::NodeUuid;
 use serde_json::Value;
@@ -43,6 +44,22 @@ impl NodeCache {
         let rows = EventRows::new(events, self.timeline_keep)?;
         self.db
             .write(move |conn| write_transaction(conn, |conn| rows.insert(conn, uuid)))
+            .await
+    }
+
+    /// When the last event of `kind` in the timeline of `uuid` happened.
+    pub async fn last_event_at(&self, uuid: NodeUuid, kind: &str) -> Result<Option<NaiveDateTime>> {
+        let kind = kind.to_owned();
+        self.db
+            .run(move |conn| {
+                Ok(introspection_events::table
+                    .filter(introspection_events::node_uuid.eq(uuid.to_string()))
+                    .filter(introspection_events::kind.eq(kind))
+                    .order(introspection_events::id.desc())
+                    .select(introspection_events::created_at)
+                    .first(conn)
+                    .optional()?)
+            })
             .await
     }
 
@@ -92,11 +109,25 @@ impl EventRows {
         Ok(Self { rows, keep })
     }
 
-    /// Inserts the events of `uuid`, then drops all but its newest `keep`.
+    /// Inserts the events of `uuid`, then drops all but its newest `keep` —
+    /// in a savepoint of its own: events the database refuses (a detail too
+    /// long for MySQL's `TEXT`) are dropped and logged, never failing the
+    /// state change they go with. A deadlock still fails the transaction,
+    /// which is then retried whole.
     pub(crate) fn insert(&self, conn: &mut AnyConnection, uuid: NodeUuid) -> Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
+        match conn.transaction(|conn| self.insert_all(conn, uuid)) {
+            Err(error) if !error.is_transient() => {
+                tracing::warn!(node = %uuid, %error, "timeline events dropped");
+                Ok(())
+            }
+            outcome => outcome,
+        }
+    }
+
+    fn insert_all(&self, conn: &mut AnyConnection, uuid: NodeUuid) -> Result<()> {
         let key = uuid.to_string();
         for (at, kind, detail) in &self.rows {
             diesel::insert_into(introspection_events::table)
