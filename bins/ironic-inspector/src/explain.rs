@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use inspector_config::{ConfigSources, DatabaseOptions};
+use inspector_config::{ConfigSources, DatabaseOptions, TimelineOptions};
 use inspector_node_cache::{
     DatabaseUrl, Db, Error as CacheError, InProcessLocks, NodeCache, NodeUuid, PoolOptions,
     SchemaStatus,
@@ -38,7 +38,9 @@ pub(crate) async fn run(sources: &ConfigSources, node: &str) -> anyhow::Result<(
             "the database schema is not current ({status:?}); run `ironic-inspector-dbsync upgrade`"
         );
     }
-    let cache = NodeCache::new(db, Arc::new(InProcessLocks::new()));
+    let bounds = TimelineOptions::from_sources(sources)?;
+    let cache = NodeCache::new(db, Arc::new(InProcessLocks::new()))
+        .keeping_unmatched(bounds.max_unmatched_reports);
     let record = match cache.get_node(uuid).await {
         Ok(record) => record,
         Err(CacheError::NodeNotInCache(_)) => {
@@ -47,9 +49,11 @@ pub(crate) async fn run(sources: &ConfigSources, node: &str) -> anyhow::Result<(
         Err(other) => return Err(other.into()),
     };
     let events = cache.timeline(uuid).await?;
-    let unmatched = cache
+    let mut unmatched = cache
         .unmatched_since(record.started_at.unwrap_or_default())
         .await?;
+    // Only those that came while the introspection ran.
+    unmatched.retain(|report| record.finished_at.is_none_or(|end| report.at <= end));
     let text = inspector_core::explain_text(&record, &events, &unmatched);
     std::io::stdout()
         .write_all(text.as_bytes())

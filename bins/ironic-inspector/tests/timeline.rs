@@ -192,7 +192,7 @@ async fn a_run_tells_its_story_from_1_19_on() {
         format!("{}/v1/introspection/{node}/timeline", service.url)
     );
 
-    // A 1.18 client knows no such URL.
+    // A 1.18 client knows no such URL, whatever the method.
     let (status, body) = get(
         &http,
         &url(&format!("/v1/introspection/{node}/timeline")),
@@ -200,6 +200,15 @@ async fn a_run_tells_its_story_from_1_19_on() {
     )
     .await;
     assert_eq!(status, 404, "{body}");
+    for (version, expected) in [("1.18", 404), ("1.19", 405)] {
+        let posted = http
+            .post(url(&format!("/v1/introspection/{node}/timeline")))
+            .header(VERSION, version)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), expected, "POST at {version}");
+    }
 
     // The new metrics.
     let metrics = metrics_of(&http, &service).await;

@@ -154,7 +154,11 @@ fn token<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 /// `X-Auth-Token` (and, when sent, a valid `X-Service-Token`) whose
 /// credentials the route's policy rule accepts (401, else 403).
 async fn keystone(tokens: &KeystoneTokens, request: Request, next: Next) -> Response {
-    let rule = policy_rule(request.method(), request.uri().path());
+    let version = request
+        .extensions()
+        .get::<crate::version::Requested>()
+        .map_or(crate::MAX_VERSION, |requested| requested.0);
+    let rule = policy_rule(request.method(), request.uri().path(), version);
     let mut credentials = Credentials::default();
     if is_public_rule(rule) {
         credentials.is_public_api = true;

@@ -43,16 +43,22 @@ fn credentials_of(document: &Value) -> Credentials {
     }
 }
 
-/// The policy rule guarding `method path` (upstream's `policies.py`); a path
-/// no route serves is checked against `introspection:start`'s ADMIN rule.
-pub fn policy_rule(method: &Method, path: &str) -> &'static str {
+/// The policy rule guarding `method path` at microversion `version`
+/// (upstream's `policies.py`, and from 1.19 this service's own); a path no
+/// route serves is checked against `introspection:start`'s ADMIN rule.
+pub fn policy_rule(method: &Method, path: &str, version: (i64, i64)) -> &'static str {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let timeline_calls = version >= crate::handlers::timeline::TIMELINE_VERSION;
     match (segments.as_slice(), method) {
         ([], _) => "introspection",
         ([_], _) => "introspection:version",
         (["v1", "continue"], _) => "introspection:continue",
-        (["v1", "introspection", "unmatched"], &Method::GET) => "introspection:unmatched",
-        (["v1", "introspection", _, "timeline"], &Method::GET) => "introspection:timeline",
+        (["v1", "introspection", "unmatched"], &Method::GET) if timeline_calls => {
+            "introspection:unmatched"
+        }
+        (["v1", "introspection", _, "timeline"], &Method::GET) if timeline_calls => {
+            "introspection:timeline"
+        }
         (["v1", "introspection"] | ["v1", "introspection", _], &Method::GET) => {
             "introspection:status"
         }
@@ -263,7 +269,14 @@ mod tests {
             (Method::GET, "/v1/unknown/route", "introspection:start"),
         ];
         for (method, path, rule) in cases {
-            assert_eq!(policy_rule(&method, path), rule, "{method} {path}");
+            assert_eq!(policy_rule(&method, path, (1, 19)), rule, "{method} {path}");
+        }
+        // Before 1.19 these paths are what they always were.
+        for (path, rule) in [
+            ("/v1/introspection/unmatched", "introspection:status"),
+            ("/v1/introspection/n1/timeline", "introspection:start"),
+        ] {
+            assert_eq!(policy_rule(&Method::GET, path, (1, 18)), rule, "{path}");
         }
     }
 

@@ -139,7 +139,10 @@ fn routes(state: AppState) -> Router {
             ),
         )
         .route("/v1/introspection", get(i::list))
-        .route("/v1/introspection/{node_id}/timeline", get(t::timeline))
+        .route(
+            "/v1/introspection/{node_id}/timeline",
+            get(t::timeline).fallback(t::other_method),
+        )
         .route("/v1/introspection/{node_id}", get(i::status).post(i::start))
         .route("/v1/introspection/{node_id}/abort", post(i::abort))
         .route("/v1/introspection/{node_id}/data", get(i::data))

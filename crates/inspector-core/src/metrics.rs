@@ -30,6 +30,8 @@ pub enum Outcome {
     Timeout,
     /// Aborted by the operator.
     Aborted,
+    /// Stored data re-applied successfully (not a new introspection).
+    Reapplied,
 }
 
 /// Where an introspection that ended in error failed.
@@ -43,6 +45,8 @@ pub enum FailedStep {
     Processing,
     /// Powering the node off at the end.
     PowerOff,
+    /// Re-applying stored data.
+    Reapply,
 }
 
 impl Outcome {
@@ -57,10 +61,12 @@ impl Outcome {
                     FailedStep::Preprocessing => "preprocessing",
                     FailedStep::Processing => "processing",
                     FailedStep::PowerOff => "power_off",
+                    FailedStep::Reapply => "reapply",
                 },
             ),
             Self::Timeout => ("timeout", ""),
             Self::Aborted => ("aborted", ""),
+            Self::Reapplied => ("reapplied", ""),
         }
     }
 }

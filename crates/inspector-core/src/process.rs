@@ -113,8 +113,8 @@ impl Conductor {
                        "client_address": origin.client_address, "request_id": origin.request_id}),
             );
             steps.note_preprocessing(self, &hook_failures);
-            self.observe_callback_delay(record.uuid, &steps);
         }
+        let posted_at = steps.last_at();
         let mut record = match record {
             Some(record) if failures.is_empty() => record,
             record => {
@@ -168,6 +168,7 @@ impl Conductor {
         {
             return Err(Failure::logged(error.into(), Some(record.uuid)));
         }
+        self.observe_callback_delay(record.uuid, posted_at);
         let keep_power_on = self.parts().options.permit_active_introspection
             && matches!(node.provision_state.as_deref(), Some("active" | "rescue"));
         let body = async {
@@ -190,9 +191,11 @@ impl Conductor {
         let power_off = !keep_power_on && record.manage_boot && self.parts().options.power_off;
         let uuid = record.uuid;
         let conductor = self.clone();
-        self.inner
-            .jobs
-            .spawn(async move { conductor.finish(record, power_off, steps).await });
+        self.inner.jobs.spawn(async move {
+            conductor
+                .finish(record, power_off, steps, Outcome::Finished)
+                .await
+        });
         info!("introspection data processed");
         Ok(uuid)
     }
@@ -214,10 +217,10 @@ impl Conductor {
         }
     }
 
-    /// Observes the time from `waiting` to this ramdisk post, read from the
-    /// timeline off the ramdisk's answer.
-    fn observe_callback_delay(&self, uuid: NodeUuid, steps: &Steps) {
-        let Some(posted) = steps.last_at() else {
+    /// Observes the time from `waiting` to the ramdisk post being processed
+    /// (at `posted`), read from the timeline off the ramdisk's answer.
+    fn observe_callback_delay(&self, uuid: NodeUuid, posted: Option<chrono::NaiveDateTime>) {
+        let Some(posted) = posted else {
             return;
         };
         let conductor = self.clone();
@@ -318,41 +321,52 @@ impl Conductor {
     }
 
     /// The finishing step (§4.9): optional power-off, then `finished`; the
-    /// run's timeline is written here, off the ramdisk's answer.
-    pub(crate) async fn finish(&self, mut record: NodeInfo, power_off: bool, mut steps: Steps) {
+    /// run's timeline is written here, off the ramdisk's answer. `outcome`
+    /// is what a success counts as (a re-application is not a new
+    /// introspection).
+    pub(crate) async fn finish(
+        &self,
+        mut record: NodeInfo,
+        power_off: bool,
+        mut steps: Steps,
+        outcome: Outcome,
+    ) {
         let uuid = record.uuid;
-        if power_off
-            && let Err(error) = self
+        if power_off {
+            let answer = match self
                 .ironic()
                 .set_power_state(uuid, PowerTarget::PowerOff)
                 .await
-        {
-            let enrolled = self
-                .ironic()
-                .get_node(&uuid.to_string())
-                .await
-                .is_ok_and(|node| node.provision_state.as_deref() == Some("enroll"));
-            if !enrolled {
-                let message = format!(
-                    "Failed to power off node {uuid}, check its power management configuration: {}",
-                    error.message()
-                );
-                self.fail(
-                    &mut record,
-                    CoreError::bad_request(message),
-                    steps,
-                    FailedStep::PowerOff,
-                )
-                .await;
-                return;
-            }
-        }
-        if power_off {
+            {
+                Ok(()) => "accepted".to_owned(),
+                Err(error) => error.message().to_owned(),
+            };
+            let refused = answer != "accepted";
             steps.note(
                 self,
                 "power_action",
-                json!({"target": "power off", "answer": "accepted"}),
+                json!({"target": "power off", "answer": answer}),
             );
+            if refused {
+                let enrolled = self
+                    .ironic()
+                    .get_node(&uuid.to_string())
+                    .await
+                    .is_ok_and(|node| node.provision_state.as_deref() == Some("enroll"));
+                if !enrolled {
+                    let message = format!(
+                        "Failed to power off node {uuid}, check its power management configuration: {answer}"
+                    );
+                    self.fail(
+                        &mut record,
+                        CoreError::bad_request(message),
+                        steps,
+                        FailedStep::PowerOff,
+                    )
+                    .await;
+                    return;
+                }
+            }
         }
         steps.note(self, "finished", json!({}));
         match self
@@ -361,7 +375,7 @@ impl Conductor {
             .await
         {
             Ok(()) => {
-                self.inner.metrics.ended(Outcome::Finished);
+                self.inner.metrics.ended(outcome);
                 info!(node = %uuid, "introspection finished successfully")
             }
             Err(error) => {

@@ -8,7 +8,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::conductor::Conductor;
 use crate::error::{CoreError, Result};
-use crate::metrics::FailedStep;
+use crate::metrics::{FailedStep, Outcome};
 use crate::storage::StoreError;
 use crate::timeline::Steps;
 
@@ -80,10 +80,10 @@ impl Conductor {
             Ok(())
         };
         match body.await {
-            Ok(()) => self.finish(record, false, steps).await,
+            Ok(()) => self.finish(record, false, steps, Outcome::Reapplied).await,
             Err(error) => {
                 warn!(error = %error.message, "Failed reapply for node {}, Error: {}", record.uuid, error.message);
-                self.fail(&mut record, error, steps, FailedStep::Processing)
+                self.fail(&mut record, error, steps, FailedStep::Reapply)
                     .await;
             }
         }

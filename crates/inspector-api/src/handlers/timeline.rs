@@ -68,6 +68,16 @@ pub(crate) async fn timeline(
     Ok(json(StatusCode::OK, &body))
 }
 
+/// Another method on the timeline URL: 405 from 1.19 on, 404 (an unknown
+/// URL, as before) below.
+pub(crate) async fn other_method(requested: Option<Extension<Requested>>) -> ApiError {
+    if at_least_1_19(requested) {
+        crate::error::method_not_allowed().await
+    } else {
+        crate::error::not_found().await
+    }
+}
+
 /// `GET /v1/introspection/unmatched[?marker=&limit=]` (routed through the
 /// status call): the unmatched reports kept, newest first; `marker` is the
 /// `id` of the last one seen.

@@ -307,11 +307,20 @@ impl NodeCache {
             }
             let mut message = "Introspection timeout".to_owned();
             if let Some(explain) = &self.explain_timeout {
+                // A story that cannot be read leaves the plain text: the
+                // time-out itself must happen.
                 let since = node.started_at.unwrap_or_default();
-                let diagnosis = explain(
-                    &self.timeline(uuid).await?,
-                    &self.unmatched_since(since).await?,
-                );
+                let read = async {
+                    Ok::<_, Error>((
+                        self.timeline(uuid).await?,
+                        self.unmatched_since(since).await?,
+                    ))
+                };
+                let (events, unmatched) = read.await.unwrap_or_else(|error| {
+                    warn!(node = %uuid, %error, "cannot read the timeline to explain the time-out");
+                    (Vec::new(), Vec::new())
+                });
+                let diagnosis = explain(&events, &unmatched);
                 if !diagnosis.is_empty() {
                     message = format!("{message}: {diagnosis}");
                 }

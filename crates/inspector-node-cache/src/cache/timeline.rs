@@ -119,7 +119,10 @@ impl EventRows {
             return Ok(());
         }
         match conn.transaction(|conn| self.insert_all(conn, uuid)) {
-            Err(error) if !error.is_transient() => {
+            // Only when the savepoint was rolled back and the caller's
+            // transaction is still open: a database that dropped the whole
+            // transaction (MySQL on some lock time-outs) must fail it.
+            Err(error) if !error.is_transient() && still_in_transaction(conn) => {
                 tracing::warn!(node = %uuid, %error, "timeline events dropped");
                 Ok(())
             }
@@ -157,5 +160,14 @@ impl EventRows {
             .execute(conn)?;
         }
         Ok(())
+    }
+}
+
+/// Whether `conn` is still inside a usable transaction.
+fn still_in_transaction(conn: &mut AnyConnection) -> bool {
+    use diesel::connection::{TransactionManager, TransactionManagerStatus};
+    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
+        TransactionManagerStatus::InError => false,
     }
 }
