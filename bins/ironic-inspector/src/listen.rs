@@ -53,11 +53,14 @@ impl Endpoint {
     }
 }
 
-/// Serves `app` on `endpoint` until `shutdown` completes.
+/// Serves `app` on `endpoint` until `shutdown` completes; once bound, the
+/// URL clients reach it by (`http://ADDR:PORT`, `https://...`) goes to
+/// `listening` (nothing for a UNIX socket).
 pub(crate) async fn serve(
     endpoint: Endpoint,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    listening: tokio::sync::oneshot::Sender<String>,
 ) -> anyhow::Result<()> {
     let (address, tls) = match endpoint {
         Endpoint::Unix(path, mode) => return serve_unix(path, mode, app, shutdown).await,
@@ -68,6 +71,8 @@ pub(crate) async fn serve(
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = tcp.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let _ = listening.send(format!("{scheme}://{local}"));
     if let Some(acceptor) = tls {
         tracing::info!("listening on https://{local}");
         // The client address reaches the handlers as `ConnectInfo`, as on plain TCP.

@@ -5,6 +5,7 @@ mod auth;
 mod coordination;
 mod explain;
 mod listen;
+mod mdns;
 mod pxe_filter;
 
 use std::path::PathBuf;
@@ -16,8 +17,8 @@ use clap::Parser;
 use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
-    DefaultOptions, IniFile, IronicOptions, ProcessingOptions, PxeFilterOptions, StoreData,
-    TimelineOptions,
+    DefaultOptions, IniFile, IronicOptions, MdnsOptions, ProcessingOptions, PxeFilterOptions,
+    StoreData, TimelineOptions,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore};
 use inspector_hooks::HookSet;
@@ -106,6 +107,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let pxe_options = PxeFilterOptions::from_sources(&sources)?;
     let coordination_options = CoordinationOptions::from_sources(&sources)?;
     let timeline = TimelineOptions::from_sources(&sources)?;
+    let mdns_options = MdnsOptions::from_sources(&sources)?;
+    let catalog_endpoint =
+        IronicOptions::from_section(&sources, "service_catalog")?.endpoint_override;
     for unknown in sources.unknown_options() {
         tracing::warn!(
             file = %unknown.path.display(),
@@ -190,7 +194,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await;
         })
     };
-    listen::serve(endpoint, app, shutdown_signal()).await?;
+    let (listening, listening_on) = tokio::sync::oneshot::channel();
+    let advertisement = mdns_options
+        .enabled
+        .then(|| tokio::spawn(advertise(mdns_options, catalog_endpoint, listening_on)));
+    listen::serve(endpoint, app, shutdown_signal(), listening).await?;
     let _ = stop.send(true);
     tracing::info!("stopping: finishing background work");
     conductor.wait_idle().await;
@@ -200,7 +208,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(leases) = &coordination.leases {
         leases.release_all().await;
     }
+    if let Some(task) = advertisement
+        && let Ok(Some(advertisement)) = task.await
+    {
+        let _ = tokio::task::spawn_blocking(move || advertisement.withdraw()).await;
+    }
     Ok(())
+}
+
+/// Advertises the API by mDNS once it listens: at `[service_catalog]
+/// endpoint_override` when set, else where it listens. A failure is logged
+/// and the service keeps serving.
+async fn advertise(
+    options: MdnsOptions,
+    catalog_endpoint: Option<String>,
+    listening_on: tokio::sync::oneshot::Receiver<String>,
+) -> Option<mdns::Advertisement> {
+    let listening = listening_on.await.ok();
+    let Some(endpoint) = catalog_endpoint.or(listening) else {
+        tracing::warn!("not advertised by mDNS: the API listens on a UNIX socket");
+        return None;
+    };
+    let registered =
+        tokio::task::spawn_blocking(move || mdns::advertise(&options, &endpoint)).await;
+    match registered {
+        Ok(Ok(advertisement)) => Some(advertisement),
+        Ok(Err(error)) => {
+            tracing::error!("cannot advertise the API by mDNS: {error:#}");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%error, "the mDNS registration did not finish");
+            None
+        }
+    }
 }
 
 /// Text logs (colours on a terminal) or JSON lines; `RUST_LOG` overrides the level.
