@@ -108,8 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let coordination_options = CoordinationOptions::from_sources(&sources)?;
     let timeline = TimelineOptions::from_sources(&sources)?;
     let mdns_options = MdnsOptions::from_sources(&sources)?;
-    let catalog_endpoint =
-        IronicOptions::from_section(&sources, "service_catalog")?.endpoint_override;
+    let service_catalog = IronicOptions::service_catalog(&sources)?;
     for unknown in sources.unknown_options() {
         tracing::warn!(
             file = %unknown.path.display(),
@@ -197,7 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let (listening, listening_on) = tokio::sync::oneshot::channel();
     let advertisement = mdns_options
         .enabled
-        .then(|| tokio::spawn(advertise(mdns_options, catalog_endpoint, listening_on)));
+        .then(|| tokio::spawn(advertise(mdns_options, service_catalog, listening_on)));
     listen::serve(endpoint, app, shutdown_signal(), listening).await?;
     let _ = stop.send(true);
     tracing::info!("stopping: finishing background work");
@@ -216,16 +215,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Advertises the API by mDNS once it listens: at `[service_catalog]
-/// endpoint_override` when set, else where it listens. A failure is logged
-/// and the service keeps serving.
+/// Advertises the API by mDNS once it listens: at the endpoint
+/// `[service_catalog]` names (its `endpoint_override`, or the Keystone
+/// catalog), else where it listens. A failure is logged and the service
+/// keeps serving.
 async fn advertise(
     options: MdnsOptions,
-    catalog_endpoint: Option<String>,
+    service_catalog: IronicOptions,
     listening_on: tokio::sync::oneshot::Receiver<String>,
 ) -> Option<mdns::Advertisement> {
     let listening = listening_on.await.ok();
-    let Some(endpoint) = catalog_endpoint.or(listening) else {
+    let catalog = if service_catalog.locates_a_service() {
+        match inspector_ironic::catalog_endpoint(&service_catalog).await {
+            Ok(endpoint) => Some(endpoint),
+            Err(error) => {
+                tracing::warn!(%error, "cannot find this service in the catalog; advertising where it listens");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let Some(endpoint) = catalog.or(listening) else {
         tracing::warn!("not advertised by mDNS: the API listens on a UNIX socket");
         return None;
     };

@@ -93,6 +93,27 @@ impl IronicOptions {
         Self::from_section(sources, "ironic")
     }
 
+    /// Reads `[service_catalog]`: how the service finds its own endpoint in
+    /// the Keystone catalog, for mDNS (`service_type` defaults to
+    /// `baremetal-introspection`).
+    pub fn service_catalog(sources: &ConfigSources) -> Result<Self> {
+        let mut options = Self::from_section(sources, "service_catalog")?;
+        let explicit = sources
+            .section("service_catalog", &[])
+            .string("service_type")?
+            .filter(|t| !t.is_empty());
+        if explicit.is_none() {
+            options.service_type = "baremetal-introspection".to_owned();
+        }
+        Ok(options)
+    }
+
+    /// Whether these options say where the service is: an endpoint override
+    /// or a Keystone to ask.
+    pub fn locates_a_service(&self) -> bool {
+        self.endpoint_override.is_some() || self.auth_url.is_some()
+    }
+
     /// Reads the keystoneauth options of `section` (`[ironic]` or
     /// `[keystone_authtoken]`, which share the option names).
     pub fn from_section(sources: &ConfigSources, section: &str) -> Result<Self> {

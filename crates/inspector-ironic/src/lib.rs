@@ -20,7 +20,7 @@ pub mod fake;
 use async_trait::async_trait;
 
 pub use error::{ErrorKind, IronicError, Result};
-pub use http::{HttpIronic, keystone_client};
+pub use http::{HttpIronic, catalog_endpoint, keystone_client};
 pub use inspector_config::IronicOptions;
 pub use inspector_types::NodeUuid;
 pub use json_patch::{Patch, PatchOperation};

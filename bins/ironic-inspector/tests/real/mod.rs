@@ -9,6 +9,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // Each test file uses part of it.
 
+pub(crate) mod keystone;
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};

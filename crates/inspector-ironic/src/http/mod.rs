@@ -321,6 +321,22 @@ pub async fn keystone_client(
     Ok(service::session(options).await?.client().clone())
 }
 
+/// Where the Keystone catalog says the service of `options.service_type`
+/// is (with `options`' interfaces and region), or its `endpoint_override`
+/// when set: how the service finds its own URL from `[service_catalog]`.
+pub async fn catalog_endpoint(options: &IronicOptions) -> Result<String> {
+    if let Some(endpoint) = &options.endpoint_override {
+        return Ok(endpoint.clone());
+    }
+    let session = service::session(options).await?;
+    let url = session
+        .client()
+        .get_endpoint(&options.service_type, session.endpoint_filters())
+        .await
+        .map_err(service::from_osauth)?;
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

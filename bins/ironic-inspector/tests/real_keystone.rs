@@ -1,0 +1,233 @@
+//! `auth_strategy = keystone` against a real Keystone 27 (`.ci/venvs`):
+//! tokens it issues meet the policy, revoked and made-up ones are refused,
+//! the service authenticates with its `[keystone_authtoken]` credentials, the
+//! official CLI finds the service through the catalog, and the service finds
+//! Ironic through the catalog with `[ironic]` password auth. One Keystone is
+//! shared by the tests of this binary.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+mod real;
+
+use inspector_fake_ironic::FakeIronic;
+use real::keystone::{Keystone, PASSWORD};
+use real::{Inspector, skip, venv};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+static KEYSTONE: OnceCell<Result<Keystone, String>> = OnceCell::const_new();
+
+async fn keystone(test: &str) -> Option<&'static Keystone> {
+    let started = KEYSTONE
+        .get_or_init(|| async {
+            let venv = venv("keystone")?;
+            Ok(Keystone::start(&venv).await)
+        })
+        .await;
+    match started {
+        Ok(keystone) => Some(keystone),
+        Err(reason) => {
+            skip(test, reason);
+            None
+        }
+    }
+}
+
+/// The service with Keystone authentication (validations not cached, so
+/// that a revocation shows at once) and `ironic` as its `[ironic]` section.
+async fn service(keystone: &Keystone, ironic: &str) -> Inspector {
+    let config = format!(
+        "[DEFAULT]\nauth_strategy = keystone\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
+         [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
+         [ironic]\n{ironic}retry_interval = 1\n\
+         [keystone_authtoken]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
+         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
+         project_domain_name = Default\nwww_authenticate_uri = {url}\ntoken_cache_time = 0\n\
+         [pxe_filter]\ndriver = noop\n",
+        url = keystone.url
+    );
+    Inspector::start(real::free_port(), &config).await
+}
+
+async fn status_with(inspector: &Inspector, token: Option<&str>) -> u16 {
+    let mut request = reqwest::Client::new().get(format!("{}/v1/introspection", inspector.url));
+    if let Some(token) = token {
+        request = request.header("X-Auth-Token", token);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_a_real_keystone_meet_the_policy() {
+    const TEST: &str = "tokens_from_a_real_keystone_meet_the_policy";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    let inspector = service(
+        keystone,
+        "auth_type = none\nendpoint_override = http://127.0.0.1:9\n",
+    )
+    .await;
+    let admin = keystone.token("admin", "admin").await;
+    let member = keystone.token("member", "service").await;
+    assert_eq!(status_with(&inspector, Some(&admin)).await, 200);
+    assert_eq!(status_with(&inspector, Some(&member)).await, 403);
+    assert_eq!(status_with(&inspector, None).await, 401);
+    assert_eq!(status_with(&inspector, Some("made-up")).await, 401);
+    let challenge = reqwest::Client::new()
+        .get(format!("{}/v1/introspection", inspector.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        challenge.headers()["www-authenticate"],
+        format!("Keystone uri=\"{}\"", keystone.url).as_str()
+    );
+    keystone.revoke(&admin).await;
+    assert_eq!(
+        status_with(&inspector, Some(&admin)).await,
+        401,
+        "a revoked token"
+    );
+    // Public routes need none.
+    let root = reqwest::get(format!("{}/", inspector.url)).await.unwrap();
+    assert_eq!(root.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_cli_finds_the_service_through_the_catalog() {
+    const TEST: &str = "the_official_cli_finds_the_service_through_the_catalog";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    let osc = match venv("osc") {
+        Ok(venv) => venv,
+        Err(reason) => return skip(TEST, &reason),
+    };
+    let inspector = service(
+        keystone,
+        "auth_type = none\nendpoint_override = http://127.0.0.1:9\n",
+    )
+    .await;
+    keystone
+        .register("baremetal-introspection", &inspector.url)
+        .await;
+    let output = tokio::process::Command::new(osc.join("bin/openstack"))
+        .args(["baremetal", "introspection", "list", "-f", "json"])
+        .env("OS_AUTH_URL", &keystone.url)
+        .env("OS_USERNAME", "admin")
+        .env("OS_PASSWORD", PASSWORD)
+        .env("OS_PROJECT_NAME", "admin")
+        .env("OS_USER_DOMAIN_NAME", "Default")
+        .env("OS_PROJECT_DOMAIN_NAME", "Default")
+        .env("OS_IDENTITY_API_VERSION", "3")
+        .env("OS_INTERFACE", "public")
+        .env_remove("OS_CLOUD")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "openstack baremetal introspection list: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed, json!([]), "no introspection yet");
+    assert!(
+        inspector
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("GET /v1/introspection")),
+        "the CLI reached the service: {:?}",
+        inspector.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_finds_ironic_through_the_catalog() {
+    const TEST: &str = "the_service_finds_ironic_through_the_catalog";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    let ironic = FakeIronic::start().await.unwrap();
+    let node = ironic.add_node(
+        json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.30.0.1"},
+                                      "provision_state": "manageable"}),
+    );
+    ironic.add_port(node, "52:54:00:30:00:01");
+    keystone.register("baremetal", &ironic.url()).await;
+    let inspector = service(
+        keystone,
+        &format!(
+            "auth_type = password\nauth_url = {}\nusername = ironic-inspector\npassword = {PASSWORD}\n\
+             project_name = service\nuser_domain_name = Default\nproject_domain_name = Default\n",
+            keystone.url
+        ),
+    )
+    .await;
+    let admin = keystone.token("admin", "admin").await;
+    let started = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/introspection/{node}?manage_boot=false",
+            inspector.url
+        ))
+        .header("X-Auth-Token", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202, "{}", started.text().await.unwrap());
+    let asked: Vec<String> = ironic
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        asked.iter().any(|r| r == &format!("GET /v1/nodes/{node}")),
+        "the service reached Ironic through the catalog: {asked:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mdns_advertises_the_endpoint_of_the_catalog() {
+    const TEST: &str = "mdns_advertises_the_endpoint_of_the_catalog";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    // A catalog type of this test's own: the CLI test lists the usual one.
+    let listed = "http://192.0.2.77:5050/inspector";
+    keystone.register("introspection-mdns-test", listed).await;
+    let config = format!(
+        "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
+         enable_mdns = true\n\
+         [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
+         [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:9\n\
+         [service_catalog]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
+         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
+         project_domain_name = Default\nservice_type = introspection-mdns-test\n\
+         [mdns]\ninterfaces = 127.0.0.1\n\
+         [pxe_filter]\ndriver = noop\n",
+        url = keystone.url
+    );
+    let inspector = Inspector::start(real::free_port(), &config).await;
+    let advertised = real::wait_for(
+        "the advertisement",
+        std::time::Duration::from_secs(20),
+        || {
+            let log = inspector.log();
+            async move {
+                log.lines()
+                    .find(|line| line.contains("advertised by mDNS"))
+                    .map(str::to_owned)
+            }
+        },
+    )
+    .await;
+    assert!(
+        advertised.contains(&format!("endpoint=\"{listed}\"")),
+        "exactly the catalog's URL: {advertised}"
+    );
+}
