@@ -45,6 +45,7 @@ async fn start_pair(timeout: u32, extra: &str) -> Result<Pair, String> {
             status_check_period: 1,
             inspect_wait_timeout: 900,
             inspector_port,
+            keystone: None,
         },
     )
     .await;

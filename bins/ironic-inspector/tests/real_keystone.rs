@@ -10,7 +10,7 @@
 mod real;
 
 use inspector_fake_ironic::FakeIronic;
-use real::keystone::{Keystone, PASSWORD};
+use real::keystone::{Keystone, PASSWORD, TOKEN_SECONDS};
 use real::{Inspector, skip, venv};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -93,6 +93,16 @@ async fn tokens_from_a_real_keystone_meet_the_policy() {
     // Public routes need none.
     let root = reqwest::get(format!("{}/", inspector.url)).await.unwrap();
     assert_eq!(root.status(), 200);
+    // A token that expired; the service's own token is renewed meanwhile.
+    assert_eq!(status_with(&inspector, Some(&member)).await, 403);
+    tokio::time::sleep(std::time::Duration::from_secs(TOKEN_SECONDS + 1)).await;
+    assert_eq!(
+        status_with(&inspector, Some(&member)).await,
+        401,
+        "an expired token"
+    );
+    let fresh = keystone.token("admin", "admin").await;
+    assert_eq!(status_with(&inspector, Some(&fresh)).await, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,5 +239,92 @@ async fn mdns_advertises_the_endpoint_of_the_catalog() {
     assert!(
         advertised.contains(&format!("endpoint=\"{listed}\"")),
         "exactly the catalog's URL: {advertised}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ironic_with_keystone_drives_the_service() {
+    const TEST: &str = "ironic_with_keystone_drives_the_service";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    let ironic_venv = match venv("ironic") {
+        Ok(venv) => venv,
+        Err(reason) => return skip(TEST, &reason),
+    };
+    let user = real::KeystoneUser {
+        auth_url: keystone.url.clone(),
+        username: "ironic-inspector".into(),
+        password: PASSWORD.into(),
+        project: "service".into(),
+    };
+    let inspector_port = real::free_port();
+    let ironic = real::Ironic::start(
+        &ironic_venv,
+        real::IronicOptions {
+            status_check_period: 1,
+            inspect_wait_timeout: 900,
+            inspector_port,
+            keystone: Some(user.clone()),
+        },
+    )
+    .await;
+    // The service finds this Ironic through the catalog, with a token (under
+    // a catalog type of this test's own: another test lists a fake Ironic).
+    keystone.register("baremetal-real", &ironic.url).await;
+    let config = format!(
+        "[DEFAULT]\nauth_strategy = keystone\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
+         introspection_delay = 0\n\
+         [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
+         [ironic]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
+         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
+         project_domain_name = Default\nretry_interval = 1\nservice_type = baremetal-real\n\
+         [keystone_authtoken]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
+         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
+         project_domain_name = Default\n\
+         [processing]\nstore_data = database\n[pxe_filter]\ndriver = noop\n",
+        url = keystone.url
+    );
+    let inspector = Inspector::start(inspector_port, &config).await;
+    let (mac, bmc) = ("52:54:00:31:00:01", "10.31.0.1");
+    let uuid = ironic
+        .enroll(json!({"driver_info": {"ipmi_address": bmc}}), &[mac])
+        .await;
+    ironic.provision(&uuid, "inspect").await;
+    ironic
+        .wait_for_state(&uuid, &["inspect wait"], std::time::Duration::from_secs(60))
+        .await;
+    real::wait_for(
+        "the record to wait",
+        std::time::Duration::from_secs(60),
+        || {
+            let waiting = inspector
+                .log()
+                .lines()
+                .any(|line| line.contains(&uuid) && line.contains("to=waiting"));
+            async move { waiting.then_some(()) }
+        },
+    )
+    .await;
+    let posted = reqwest::Client::new()
+        .post(format!("{}/v1/continue", inspector.url))
+        .json(&real::payload(mac, bmc))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200, "{}", posted.text().await.unwrap());
+    let node = ironic
+        .wait_for_state(&uuid, &["manageable"], std::time::Duration::from_secs(60))
+        .await;
+    assert_eq!(node["last_error"], Value::Null);
+    assert_eq!(node["properties"]["memory_mb"], "12288", "{node}");
+    // Ironic called the service with its own token, which the policy let through.
+    let calls = inspector.requests();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == &format!("POST /v1/introspection/{uuid}")),
+        "{calls:?}"
     );
 }

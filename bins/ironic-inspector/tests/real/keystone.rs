@@ -1,7 +1,9 @@
 //! Keystone 27 (SQLite, fernet tokens) on loopback for the real-Keystone
 //! tests: bootstrapped with an `admin` user, a `service` project holding the
-//! `ironic-inspector` service user (role `service`) and a `member` user, all
-//! with the password [`PASSWORD`].
+//! `ironic-inspector` service user (role `service`, and system `admin` for the
+//! tests' own calls to Ironic) and a `member` user, all
+//! with the password [`PASSWORD`]. Tokens last [`TOKEN_SECONDS`], so that a
+//! test can see one expire.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,12 +16,14 @@ use super::{Supervised, free_port, state_dir, wait_for};
 /// Every user's password.
 pub(crate) const PASSWORD: &str = "s3cret";
 
+/// `[token] expiration`: how long a token is valid, seconds.
+pub(crate) const TOKEN_SECONDS: u64 = 15;
+
 /// A running Keystone.
 pub(crate) struct Keystone {
     process: Supervised,
     /// `http://127.0.0.1:<port>` (the identity root; the API is under `/v3`).
     pub(crate) url: String,
-    admin_token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -36,7 +40,7 @@ impl Keystone {
             &config,
             format!(
                 "[DEFAULT]\n[database]\nconnection = sqlite:///{root}/keystone.sqlite\n\
-                 [token]\nprovider = fernet\n\
+                 [token]\nprovider = fernet\nexpiration = {TOKEN_SECONDS}\n\
                  [fernet_tokens]\nkey_repository = {root}/fernet-keys\n\
                  [fernet_receipts]\nkey_repository = {root}/fernet-keys\n\
                  [credential]\nkey_repository = {root}/credential-keys\n"
@@ -56,6 +60,9 @@ impl Keystone {
                 "--bootstrap-password",
                 PASSWORD,
                 "--bootstrap-public-url",
+                &public,
+                // keystonemiddleware looks for the internal one.
+                "--bootstrap-internal-url",
                 &public,
                 "--bootstrap-region-id",
                 "RegionOne",
@@ -99,13 +106,11 @@ impl Keystone {
             async move { request.await.ok().filter(|r| r.status() == 200) }
         })
         .await;
-        let mut keystone = Self {
+        let keystone = Self {
             process,
             url,
-            admin_token: String::new(),
             _dir: dir,
         };
-        keystone.admin_token = keystone.token("admin", "admin").await;
         let service = keystone
             .create(
                 "projects",
@@ -116,6 +121,7 @@ impl Keystone {
         // Bootstrap made the roles `admin`, `manager`, `member`, `reader` and `service`.
         let role = keystone.find("roles", "service").await;
         let member_role = keystone.find("roles", "member").await;
+        let admin_role = keystone.find("roles", "admin").await;
         for (name, project_role) in [("ironic-inspector", &role), ("member", &member_role)] {
             let user = keystone
                 .create(
@@ -131,15 +137,27 @@ impl Keystone {
                     None,
                 )
                 .await;
+            if name == "ironic-inspector" {
+                // System admin too, for the tests' own calls to Ironic.
+                keystone
+                    .call(
+                        "PUT",
+                        &format!("/v3/system/users/{user}/roles/{admin_role}"),
+                        None,
+                    )
+                    .await;
+            }
         }
         keystone
     }
 
-    /// A call to Keystone's API as the admin; returns the JSON body.
+    /// A call to Keystone's API as the admin (a fresh token each time: they
+    /// do not last); returns the JSON body.
     pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let admin = self.token("admin", "admin").await;
         let mut request = reqwest::Client::new()
             .request(method.parse().unwrap(), format!("{}{path}", self.url))
-            .header("X-Auth-Token", &self.admin_token);
+            .header("X-Auth-Token", admin);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -211,9 +229,10 @@ impl Keystone {
 
     /// Revokes `token`.
     pub(crate) async fn revoke(&self, token: &str) {
+        let admin = self.token("admin", "admin").await;
         let answer = reqwest::Client::new()
             .delete(format!("{}/v3/auth/tokens", self.url))
-            .header("X-Auth-Token", &self.admin_token)
+            .header("X-Auth-Token", admin)
             .header("X-Subject-Token", token)
             .send()
             .await

@@ -311,16 +311,18 @@ pub(crate) struct Ironic {
     process: Supervised,
     /// `http://127.0.0.1:<port>`.
     pub(crate) url: String,
+    /// Who the tests call Ironic as, with Keystone authentication.
+    user: Option<KeystoneUser>,
     /// Its state directory; `images/` holds stand-in kernel and ramdisk files.
     pub(crate) dir: tempfile::TempDir,
 }
 
-/// How Ironic is configured beyond the fixed parts.
 /// How long an asynchronous vendor passthru call of a `fake` vendor
 /// interface holds its node's lock (`[fake] vendor_delay`): how a test makes
 /// Ironic refuse a node's power actions.
 pub(crate) const VENDOR_LOCK_SECONDS: u32 = 40;
 
+/// How Ironic is configured beyond the fixed parts.
 pub(crate) struct IronicOptions {
     /// `[inspector] status_check_period`, seconds.
     pub(crate) status_check_period: u32,
@@ -328,6 +330,53 @@ pub(crate) struct IronicOptions {
     pub(crate) inspect_wait_timeout: u32,
     /// The service's port (`[inspector] endpoint_override` on loopback).
     pub(crate) inspector_port: u16,
+    /// Keystone authentication (of Ironic's API, and of its calls to the
+    /// service) instead of `noauth`.
+    pub(crate) keystone: Option<KeystoneUser>,
+}
+
+/// A Keystone user with a project-scoped role: who Ironic validates tokens
+/// as, calls the service as, and who the tests call Ironic as.
+#[derive(Debug, Clone)]
+pub(crate) struct KeystoneUser {
+    /// The identity root, `http://127.0.0.1:<port>`.
+    pub(crate) auth_url: String,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) project: String,
+}
+
+impl KeystoneUser {
+    /// keystoneauth password options for this user.
+    fn options(&self) -> String {
+        format!(
+            "auth_type = password\nauth_url = {}\nusername = {}\npassword = {}\nproject_name = {}\n\
+             user_domain_name = Default\nproject_domain_name = Default\n",
+            self.auth_url, self.username, self.password, self.project
+        )
+    }
+
+    /// A fresh system-scoped token (they may not last long): the tests'
+    /// own calls to Ironic, some of which (`/v1/drivers`) only the system
+    /// scope may make.
+    async fn token(&self) -> String {
+        let body = json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": self.username, "domain": {"id": "default"}, "password": self.password}}},
+            "scope": {"system": {"all": true}},
+        }});
+        let answer = reqwest::Client::new()
+            .post(format!("{}/v3/auth/tokens", self.auth_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201, "a token for {}", self.username);
+        answer.headers()["x-subject-token"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
 }
 
 impl Ironic {
@@ -343,10 +392,25 @@ impl Ironic {
             std::fs::write(dir.path().join("images").join(file), file).unwrap();
         }
         let port = free_port();
+        let (strategy, keystone) = match &options.keystone {
+            None => ("noauth", String::new()),
+            Some(user) => (
+                "keystone",
+                format!(
+                    // Elevated access: the service role in the `service` project
+                    // reaches every node, as the service's own user needs.
+                    "[DEFAULT]\nrbac_service_role_elevated_access = true\n\
+                     [keystone_authtoken]\n{}www_authenticate_uri = {}\n[inspector]\n{}",
+                    user.options(),
+                    user.auth_url,
+                    user.options()
+                ),
+            ),
+        };
         let config = format!(
             "[DEFAULT]\n\
              host = 127.0.0.1\n\
-             auth_strategy = noauth\n\
+             auth_strategy = {strategy}\n\
              rpc_transport = none\n\
              state_path = {root}/state\n\
              enabled_hardware_types = fake-hardware\n\
@@ -382,7 +446,7 @@ impl Ironic {
              [oslo_concurrency]\nlock_path = {root}/state/locks\n\
              [pxe]\ntftp_root = {root}/tftpboot\ntftp_master_path = {root}/tftpboot/master\n\
              images_path = {root}/images\ninstance_master_path = {root}/master\n\
-             [deploy]\nhttp_root = {root}/httpboot\nhttp_url = http://127.0.0.1:1\n",
+             [deploy]\nhttp_root = {root}/httpboot\nhttp_url = http://127.0.0.1:1\n{keystone}",
             timeout = options.inspect_wait_timeout,
             inspector = options.inspector_port,
             period = options.status_check_period,
@@ -419,11 +483,13 @@ impl Ironic {
                 "Ironic exited at start:\n{}",
                 process.output()
             );
-            let answer = http
+            let mut request = http
                 .get(&drivers)
-                .header("X-OpenStack-Ironic-API-Version", "latest")
-                .send()
-                .await;
+                .header("X-OpenStack-Ironic-API-Version", "latest");
+            if let Some(user) = &options.keystone {
+                request = request.header("X-Auth-Token", user.token().await);
+            }
+            let answer = request.send().await;
             if let Ok(answer) = answer
                 && let Ok(body) = answer.json::<Value>().await
                 && body["drivers"]
@@ -439,7 +505,12 @@ impl Ironic {
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        Self { process, url, dir }
+        Self {
+            process,
+            url,
+            user: options.keystone,
+            dir,
+        }
     }
 
     /// What Ironic logged so far.
@@ -454,6 +525,9 @@ impl Ironic {
         let mut request = reqwest::Client::new()
             .request(method.parse().unwrap(), format!("{}{path}", self.url))
             .header("X-OpenStack-Ironic-API-Version", "latest");
+        if let Some(user) = &self.user {
+            request = request.header("X-Auth-Token", user.token().await);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
