@@ -18,9 +18,9 @@ use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
     DefaultOptions, IniFile, IronicOptions, MdnsOptions, ProcessingOptions, PxeFilterOptions,
-    StoreData, TimelineOptions,
+    StoreData, SwiftOptions, TimelineOptions,
 };
-use inspector_core::{Conductor, ConductorParts, DataStore};
+use inspector_core::{Conductor, ConductorParts, DataStore, SwiftStore};
 use inspector_hooks::HookSet;
 use inspector_ironic::HttpIronic;
 use inspector_node_cache::{Backend, DatabaseUrl, Db, NodeCache, PoolOptions, SchemaStatus};
@@ -107,6 +107,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let pxe_options = PxeFilterOptions::from_sources(&sources)?;
     let coordination_options = CoordinationOptions::from_sources(&sources)?;
     let timeline = TimelineOptions::from_sources(&sources)?;
+    let swift = (conductor_options.store_data == StoreData::Swift)
+        .then(|| SwiftOptions::from_sources(&sources))
+        .transpose()?;
     let mdns_options = MdnsOptions::from_sources(&sources)?;
     let service_catalog = IronicOptions::service_catalog(&sources)?;
     for unknown in sources.unknown_options() {
@@ -136,8 +139,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, conductor_options.clone());
     parts.pxe_filter = pxe_filter::from_config(&pxe_options, &conductor_options)?;
     parts.lease = coordination.lease.clone();
-    if conductor_options.store_data == StoreData::Database {
-        parts.store = DataStore::Database(cache);
+    match conductor_options.store_data {
+        StoreData::None => {}
+        StoreData::Database => parts.store = DataStore::Database(cache),
+        StoreData::Swift => {
+            let swift = swift.expect("read for store_data = swift");
+            let objects = inspector_ironic::swift::SwiftObjects::new(swift.access, swift.container);
+            parts.store = DataStore::Swift(Arc::new(SwiftStore::new(objects, swift.delete_after)));
+        }
     }
     let conductor = Conductor::new(parts);
     conductor

@@ -11,6 +11,8 @@ pub enum StoreData {
     None,
     /// Kept in the `introspection_data` table.
     Database,
+    /// Kept as objects in Swift (`[swift]`).
+    Swift,
 }
 
 /// Options of the introspection engine.
@@ -144,12 +146,13 @@ impl ConductorOptions {
         {
             "none" => StoreData::None,
             "database" => StoreData::Database,
+            "swift" => StoreData::Swift,
             other => {
                 return Err(invalid(
                     "processing",
                     "store_data",
                     other,
-                    "none or database (swift is not supported)",
+                    "none, database or swift",
                 ));
             }
         };
@@ -225,14 +228,21 @@ mod tests {
     }
 
     #[test]
-    fn swift_is_refused_with_a_clear_error() {
-        let sources =
+    fn stores_are_named_and_others_refused() {
+        let swift =
             ConfigSources::from_text("[processing]\nstore_data = swift\n", Path::new("i.conf"))
+                .unwrap();
+        assert_eq!(
+            ConductorOptions::from_sources(&swift).unwrap().store_data,
+            StoreData::Swift
+        );
+        let sources =
+            ConfigSources::from_text("[processing]\nstore_data = s3\n", Path::new("i.conf"))
                 .unwrap();
         let error = ConductorOptions::from_sources(&sources).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "i.conf:2: invalid value \"swift\" for option store_data in group [processing]: none or database (swift is not supported)"
+            "i.conf:2: invalid value \"s3\" for option store_data in group [processing]: none, database or swift"
         );
     }
 

@@ -16,6 +16,7 @@ mod mdns;
 mod processing;
 mod pxe_filter;
 mod sources;
+mod swift;
 
 pub use conductor::{ConductorOptions, DiscoveryOptions, NODE_NOT_FOUND_HOOKS, StoreData};
 pub use coordination::{CoordinationOptions, LockBackend};
@@ -27,3 +28,4 @@ pub use mdns::MdnsOptions;
 pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
 pub use pxe_filter::{PxeFilterDriver, PxeFilterOptions};
 pub use sources::{ConfigSources, Lookup, UnknownOption};
+pub use swift::SwiftOptions;

@@ -40,5 +40,5 @@ pub use metrics::{
 };
 pub use periodic::{AlwaysLeader, DatabaseLease, PeriodicLease};
 pub use seams::{FirewallFilter, NoPxeFilter, PxeFilter};
-pub use storage::{DataStore, StoreError};
+pub use storage::{DataStore, StoreError, SwiftStore};
 pub use timeline::{Origin, diagnosis};

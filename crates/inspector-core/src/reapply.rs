@@ -28,7 +28,9 @@ impl Conductor {
                      configuration option to change this.",
                 ),
                 StoreError::NotFound(message) => CoreError::not_found(message),
-                StoreError::Failed(message) => CoreError::bad_request(message),
+                StoreError::Failed(message) | StoreError::Swift(message) => {
+                    CoreError::bad_request(message)
+                }
             })?,
         };
         let mut record = self.cache().get_node(uuid).await?;

@@ -1,6 +1,8 @@
-//! Introspection data storage (`[processing] store_data`: `none` or `database`).
+//! Introspection data storage (`[processing] store_data`: `none`, `database`
+//! or `swift`).
 
 use inspector_hooks::IntrospectionData;
+use inspector_ironic::swift::SwiftObjects;
 use inspector_node_cache::{Error as CacheError, NodeCache};
 use inspector_types::NodeUuid;
 use serde_json::Value;
@@ -17,6 +19,9 @@ pub enum StoreError {
     /// The store failed.
     #[error("{0}")]
     Failed(String),
+    /// Swift failed (the spec's texts; 400 as upstream).
+    #[error("{0}")]
+    Swift(String),
 }
 
 /// Where processed and unprocessed data go.
@@ -26,6 +31,75 @@ pub enum DataStore {
     None,
     /// The `introspection_data` table.
     Database(NodeCache),
+    /// Objects in Swift.
+    Swift(std::sync::Arc<SwiftStore>),
+}
+
+/// The Swift store: objects `inspector_data-<uuid>` and
+/// `inspector_data-<uuid>-UNPROCESSED` in one container.
+#[derive(Debug)]
+pub struct SwiftStore {
+    objects: SwiftObjects,
+    delete_after: i64,
+}
+
+impl SwiftStore {
+    /// A store in `objects`' container; Swift deletes each object after
+    /// `delete_after` seconds when that is positive.
+    pub fn new(objects: SwiftObjects, delete_after: i64) -> Self {
+        Self {
+            objects,
+            delete_after,
+        }
+    }
+
+    fn object(uuid: NodeUuid, processed: bool) -> String {
+        if processed {
+            format!("inspector_data-{uuid}")
+        } else {
+            format!("inspector_data-{uuid}-UNPROCESSED")
+        }
+    }
+
+    async fn save(&self, uuid: NodeUuid, processed: bool, data: &Value) -> Result<(), StoreError> {
+        let container = self.objects.container();
+        self.objects.ensure_container().await.map_err(|error| {
+            StoreError::Swift(format!(
+                "Swift failed to create container {container}. Error was: {error}"
+            ))
+        })?;
+        let object = Self::object(uuid, processed);
+        let body = serde_json::to_vec(data).map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.objects
+            .put(&object, body, self.delete_after)
+            .await
+            .map_err(|error| {
+                StoreError::Swift(format!(
+                    "Swift failed to create object {object} in container {container}. Error was: {error}"
+                ))
+            })
+    }
+
+    async fn load(&self, uuid: NodeUuid, processed: bool) -> Result<IntrospectionData, StoreError> {
+        let container = self.objects.container();
+        let object = Self::object(uuid, processed);
+        let failed = |error: String| {
+            StoreError::Swift(format!(
+                "Swift failed to get object {object} in container {container}. Error was: {error}"
+            ))
+        };
+        match self.objects.get(&object).await.map_err(failed)? {
+            None => Err(StoreError::NotFound(format!(
+                "Introspection data not found for node {uuid}, processed={}",
+                if processed { "True" } else { "False" }
+            ))),
+            Some(body) => match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(map)) => Ok(map),
+                Ok(_) => Err(failed("the object is not a JSON object".into())),
+                Err(error) => Err(failed(error.to_string())),
+            },
+        }
+    }
 }
 
 /// Storing processed or unprocessed data inside processing: a failure is a
@@ -57,6 +131,11 @@ impl DataStore {
                     .await
                     .map_err(|e| StoreError::Failed(e.to_string()))
             }
+            DataStore::Swift(store) => {
+                let mut copy = data.clone();
+                copy.remove("logs");
+                store.save(uuid, processed, &Value::Object(copy)).await
+            }
         }
     }
 
@@ -78,6 +157,7 @@ impl DataStore {
                 }
                 Err(error) => Err(StoreError::Failed(error.to_string())),
             },
+            DataStore::Swift(store) => store.load(uuid, processed).await,
         }
     }
 }

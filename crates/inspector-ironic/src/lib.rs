@@ -1,10 +1,12 @@
-//! Everything the service asks of Ironic.
+//! Everything the service asks of Ironic, and of Swift for the data store.
 //!
 //! This crate owns the [`Ironic`] trait (every Ironic operation the service
 //! needs, in the domain's vocabulary), the wire types it exchanges, the real
 //! HTTP client [`HttpIronic`] on osauth (authentication, service catalog,
 //! microversion negotiation, retries on 409/503, a request-rate cap), and,
-//! behind the `fake` feature, [`fake::InMemoryIronic`] for unit tests.
+//! behind the `fake` feature, [`fake::InMemoryIronic`] for unit tests; and
+//! [`swift::SwiftObjects`], the objects of the Swift data store, on the same
+//! osauth session code.
 //!
 //! It must not know about the node cache, the API or introspection logic:
 //! callers decide what to do with a node; this crate only talks to Ironic.
@@ -13,6 +15,7 @@ mod error;
 pub mod http;
 mod model;
 mod options;
+pub mod swift;
 
 #[cfg(feature = "fake")]
 pub mod fake;

@@ -36,6 +36,14 @@ pub enum AuthOptions {
         /// The project's domain (name).
         project_domain: Option<String>,
     },
+    /// A fixed token sent to a fixed URL (`admin_token`): a token issued
+    /// outside Keystone, e.g. by Swift's tempauth.
+    AdminToken {
+        /// The service's URL.
+        endpoint: String,
+        /// The token.
+        token: String,
+    },
     /// A Keystone application credential (`v3applicationcredential`).
     ApplicationCredential {
         /// Keystone URL.
@@ -66,6 +74,7 @@ impl std::fmt::Debug for AuthOptions {
             AuthOptions::Password { .. } => "password",
             AuthOptions::ApplicationCredential { .. } => "v3applicationcredential",
             AuthOptions::Token { .. } => "token",
+            AuthOptions::AdminToken { .. } => "admin_token",
         };
         f.debug_tuple("AuthOptions").field(&kind).finish()
     }
@@ -127,6 +136,10 @@ impl AuthOptions {
                     "application_credential_secret",
                 )?,
             }),
+            "admin_token" => Ok(AuthOptions::AdminToken {
+                endpoint: need(&options.endpoint_override, "endpoint_override")?,
+                token: need(&options.token, "token")?,
+            }),
             "token" | "v3token" => Ok(AuthOptions::Token {
                 auth_url: need(&options.auth_url, "auth_url")?,
                 token: need(&options.token, "token")?,
@@ -137,7 +150,7 @@ impl AuthOptions {
                 ErrorKind::BadRequest,
                 format!(
                     "[ironic] auth_type = {other} is not supported; use none, http_basic, password, \
-                     v3applicationcredential or token"
+                     v3applicationcredential, token or admin_token"
                 ),
             )),
         }
@@ -168,9 +181,13 @@ mod tests {
         "v3applicationcredential",
         "[ironic] auth_url is required with auth_type = v3applicationcredential"
     )]
+    #[case::admin_token(
+        "admin_token",
+        "[ironic] endpoint_override is required with auth_type = admin_token"
+    )]
     #[case::unknown(
         "kerberos",
-        "[ironic] auth_type = kerberos is not supported; use none, http_basic, password, v3applicationcredential or token"
+        "[ironic] auth_type = kerberos is not supported; use none, http_basic, password, v3applicationcredential, token or admin_token"
     )]
     fn missing_options_are_named(#[case] auth_type: &str, #[case] message: &str) {
         assert_eq!(

@@ -10,6 +10,7 @@
 #![allow(dead_code, clippy::unwrap_used)] // Each test file uses part of it.
 
 pub(crate) mod keystone;
+pub(crate) mod swift;
 
 use std::fs::File;
 use std::io::Write;

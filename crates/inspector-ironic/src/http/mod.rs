@@ -2,7 +2,7 @@
 //! on 409 (node locked) and 503, and an optional request-rate cap.
 
 mod calls;
-mod service;
+pub(crate) mod service;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -157,6 +157,14 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
             }
             Session::new_with_client(client, auth).await
         }
+        AuthOptions::AdminToken { endpoint, token } => {
+            let auth = StaticToken {
+                endpoint: url(endpoint, "endpoint_override")?,
+                token: HeaderValue::from_str(token)
+                    .map_err(|_| config_error("[ironic] token is not a valid header value"))?,
+            };
+            Session::new_with_client(client, auth).await
+        }
         AuthOptions::ApplicationCredential {
             auth_url,
             id,
@@ -201,7 +209,9 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
         &options.endpoint_override,
         matches!(
             auth,
-            AuthOptions::None { .. } | AuthOptions::HttpBasic { .. }
+            AuthOptions::None { .. }
+                | AuthOptions::HttpBasic { .. }
+                | AuthOptions::AdminToken { .. }
         ),
     ) {
         session = session.with_endpoint_override(
@@ -210,4 +220,35 @@ pub(crate) async fn session(options: &IronicOptions) -> Result<Session> {
         );
     }
     Ok(session)
+}
+
+/// `auth_type = admin_token`: one token, sent as `X-Auth-Token` to one URL.
+#[derive(Debug, Clone)]
+struct StaticToken {
+    endpoint: reqwest::Url,
+    token: HeaderValue,
+}
+
+#[async_trait::async_trait]
+impl osauth::AuthType for StaticToken {
+    async fn authenticate(
+        &self,
+        _client: &reqwest::Client,
+        request: reqwest::RequestBuilder,
+    ) -> std::result::Result<reqwest::RequestBuilder, osauth::Error> {
+        Ok(request.header("x-auth-token", self.token.clone()))
+    }
+
+    async fn get_endpoint(
+        &self,
+        _client: &reqwest::Client,
+        _service_type: &str,
+        _filters: &EndpointFilters,
+    ) -> std::result::Result<reqwest::Url, osauth::Error> {
+        Ok(self.endpoint.clone())
+    }
+
+    async fn refresh(&self, _client: &reqwest::Client) -> std::result::Result<(), osauth::Error> {
+        Ok(())
+    }
 }
