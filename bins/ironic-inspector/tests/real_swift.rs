@@ -142,6 +142,46 @@ async fn introspection_data_lives_in_a_real_swift() {
     assert_eq!(reapplied.status(), 202);
     assert_eq!(finished(&inspector, uuid).await["error"], Value::Null);
 
+    // Upstream's migration tool: from Swift into the database.
+    let migrate = |from: &str, to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ironic-inspector-migrate-data"))
+            .args(["--from", from, "--to", to, "--config-file"])
+            .arg(inspector.config())
+            .output()
+            .unwrap()
+    };
+    let same = migrate("swift", "swift");
+    assert_eq!(same.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&same.stderr).trim(),
+        "Source and destination can not be the same."
+    );
+    let moved = migrate("swift", "database");
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&moved.stdout),
+        "Finished introspection data migration, total records: 2. all records are migrated successfully.\n"
+    );
+    let rows = std::process::Command::new(venv.join("bin/python3"))
+        .args([
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\
+             'select count(*) from introspection_data where uuid = ?', (sys.argv[2],)).fetchone()[0])",
+        ])
+        .arg(inspector.dir.path().join("inspector.sqlite"))
+        .arg(uuid)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&rows.stdout).trim(),
+        "2",
+        "processed and unprocessed data in the database"
+    );
+
     // Swift goes down: the record says what failed, Ironic keeps the result.
     swift.stop_proxy();
     let (uuid, (mac, bmc)) = (&nodes[1], machines[1]);

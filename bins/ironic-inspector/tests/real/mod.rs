@@ -272,6 +272,11 @@ impl Inspector {
         self.process.output()
     }
 
+    /// Its configuration file.
+    pub(crate) fn config(&self) -> &Path {
+        &self.config
+    }
+
     /// What `ironic-inspector explain <uuid>` prints with this service's
     /// configuration (read from its database while it runs).
     pub(crate) fn explain(&self, uuid: &str) -> String {
