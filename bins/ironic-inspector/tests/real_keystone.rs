@@ -328,3 +328,91 @@ async fn ironic_with_keystone_drives_the_service() {
         "{calls:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_swift_store_through_keystone() {
+    const TEST: &str = "the_swift_store_through_keystone";
+    let _timed = real::timed(TEST);
+    let Some(keystone) = keystone(TEST).await else {
+        return;
+    };
+    let swift_venv = match venv("swift") {
+        Ok(venv) => venv,
+        Err(reason) => return skip(TEST, &reason),
+    };
+    let user = real::KeystoneUser {
+        auth_url: keystone.url.clone(),
+        username: "ironic-inspector".into(),
+        password: PASSWORD.into(),
+        project: "service".into(),
+    };
+    let swift = match real::swift::Swift::start_with_keystone(&swift_venv, &user).await {
+        Ok(swift) => swift,
+        Err(reason) => return skip(TEST, &reason),
+    };
+    keystone
+        .register(
+            "object-store",
+            &format!("{}/v1/AUTH_%(project_id)s", swift.url),
+        )
+        .await;
+    let ironic = FakeIronic::start().await.unwrap();
+    let node = ironic.add_node(
+        json!({"driver": "ipmi", "driver_info": {"ipmi_address": "10.32.0.1"},
+                                      "provision_state": "manageable"}),
+    );
+    ironic.add_port(node, "52:54:00:32:00:01");
+    let config = format!(
+        "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
+         [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
+         [ironic]\nauth_type = none\nendpoint_override = {}\nretry_interval = 0\n\
+         [processing]\nstore_data = swift\n\
+         [swift]\n{}container = through-keystone\n\
+         [pxe_filter]\ndriver = noop\n",
+        ironic.url(),
+        user.options()
+    );
+    let inspector = Inspector::start(real::free_port(), &config).await;
+    let http = reqwest::Client::new();
+    let started = http
+        .post(format!(
+            "{}/v1/introspection/{node}?manage_boot=false",
+            inspector.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let posted = http
+        .post(format!("{}/v1/continue", inspector.url))
+        .json(&real::payload("52:54:00:32:00:01", "10.32.0.1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        posted.status(),
+        200,
+        "{}\n{}",
+        posted.text().await.unwrap(),
+        swift.log()
+    );
+    let data: Value = real::wait_for(
+        "the stored data",
+        std::time::Duration::from_secs(30),
+        || {
+            let request = reqwest::get(format!("{}/v1/introspection/{node}/data", inspector.url));
+            async move {
+                let answer = request.await.ok()?;
+                if answer.status() != 200 {
+                    return None;
+                }
+                answer.json().await.ok()
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        data["inventory"]["cpu"]["count"], 4,
+        "stored in and read from Swift found through the catalog"
+    );
+}

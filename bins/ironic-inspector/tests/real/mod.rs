@@ -354,7 +354,7 @@ pub(crate) struct KeystoneUser {
 
 impl KeystoneUser {
     /// keystoneauth password options for this user.
-    fn options(&self) -> String {
+    pub(crate) fn options(&self) -> String {
         format!(
             "auth_type = password\nauth_url = {}\nusername = {}\npassword = {}\nproject_name = {}\n\
              user_domain_name = Default\nproject_domain_name = Default\n",

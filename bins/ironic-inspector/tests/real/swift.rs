@@ -31,6 +31,23 @@ impl Swift {
     /// Builds the rings and starts every server (a minute at most); `None`
     /// with the reason when memcached is missing.
     pub(crate) async fn start(venv: &Path) -> Result<Self, String> {
+        Self::start_with(venv, None).await
+    }
+
+    /// [`Swift::start`] with a proxy that authenticates through Keystone
+    /// (keystonemiddleware validating tokens as `user`, whose project roles
+    /// `admin` and `service` may use any account) instead of tempauth.
+    pub(crate) async fn start_with_keystone(
+        venv: &Path,
+        user: &super::KeystoneUser,
+    ) -> Result<Self, String> {
+        Self::start_with(venv, Some(user)).await
+    }
+
+    async fn start_with(
+        venv: &Path,
+        keystone: Option<&super::KeystoneUser>,
+    ) -> Result<Self, String> {
         let memcached = ["/usr/bin/memcached", "/usr/local/bin/memcached"]
             .into_iter()
             .find(|path| Path::new(path).exists())
@@ -100,12 +117,25 @@ impl Swift {
         }
         let port = free_port();
         let proxy_config = dir.path().join("proxy-server.conf");
+        let (auth, auth_filters) = match keystone {
+            None => ("tempauth".to_owned(), String::new()),
+            Some(user) => (
+                "authtoken keystoneauth".to_owned(),
+                format!(
+                    "[filter:authtoken]\npaste.filter_factory = keystonemiddleware.auth_token:filter_factory\n\
+                     delay_auth_decision = true\nwww_authenticate_uri = {url}\n{options}\
+                     [filter:keystoneauth]\nuse = egg:swift#keystoneauth\noperator_roles = admin, service\n",
+                    url = user.auth_url,
+                    options = user.options()
+                ),
+            ),
+        };
         std::fs::write(
             &proxy_config,
             format!(
                 "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {port}\nswift_dir = {root}\nworkers = 0\n\
                  [pipeline:main]\n\
-                 pipeline = catch_errors proxy-logging cache tempauth proxy-logging proxy-server\n\
+                 pipeline = catch_errors proxy-logging cache {auth} proxy-logging proxy-server\n{auth_filters}\
                  [app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n\
                  [filter:tempauth]\nuse = egg:swift#tempauth\nuser_test_tester = testing .admin\n\
                  [filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:{cache_port}\n\
@@ -124,12 +154,21 @@ impl Swift {
         };
         swift.start_proxy();
         let swift_ref = &swift;
-        wait_for(
-            "Swift to authenticate",
-            Duration::from_secs(60),
-            || async move { swift_ref.try_account().await },
-        )
-        .await;
+        if keystone.is_some() {
+            let info = format!("{}/info", swift.url);
+            wait_for("Swift to answer", Duration::from_secs(60), || {
+                let request = reqwest::get(info.clone());
+                async move { request.await.ok().filter(|r| r.status() == 200) }
+            })
+            .await;
+        } else {
+            wait_for(
+                "Swift to authenticate",
+                Duration::from_secs(60),
+                || async move { swift_ref.try_account().await },
+            )
+            .await;
+        }
         Ok(swift)
     }
 
