@@ -182,6 +182,40 @@ async fn introspection_data_lives_in_a_real_swift() {
         "processed and unprocessed data in the database"
     );
 
+    // And back, into another container (a copy of the configuration naming it).
+    let back = inspector.dir.path().join("migrate-back.conf");
+    std::fs::write(
+        &back,
+        std::fs::read_to_string(inspector.config())
+            .unwrap()
+            .replace(
+                &format!("container = {CONTAINER}"),
+                "container = migrated-back",
+            ),
+    )
+    .unwrap();
+    let returned = std::process::Command::new(env!("CARGO_BIN_EXE_ironic-inspector-migrate-data"))
+        .args(["--from", "database", "--to", "swift", "--config-file"])
+        .arg(&back)
+        .output()
+        .unwrap();
+    assert!(
+        returned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&returned.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&returned.stdout),
+        "Finished introspection data migration, total records: 2. all records are migrated successfully.\n"
+    );
+    for object in [
+        format!("inspector_data-{uuid}"),
+        format!("inspector_data-{uuid}-UNPROCESSED"),
+    ] {
+        let (code, _, _) = swift.object("migrated-back", &object).await;
+        assert_eq!(code, 200, "{object} migrated back into Swift");
+    }
+
     // Swift goes down: the record says what failed, Ironic keeps the result.
     swift.stop_proxy();
     let (uuid, (mac, bmc)) = (&nodes[1], machines[1]);
