@@ -40,10 +40,9 @@ async fn service(keystone: &Keystone, ironic: &str) -> Inspector {
         "[DEFAULT]\nauth_strategy = keystone\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
          [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
          [ironic]\n{ironic}retry_interval = 1\n\
-         [keystone_authtoken]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
-         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
-         project_domain_name = Default\nwww_authenticate_uri = {url}\ntoken_cache_time = 0\n\
+         [keystone_authtoken]\n{authtoken}www_authenticate_uri = {url}\ntoken_cache_time = 0\n\
          [pxe_filter]\ndriver = noop\n",
+        authtoken = keystone.service_user().options(),
         url = keystone.url
     );
     Inspector::start(real::free_port(), &config).await
@@ -169,15 +168,7 @@ async fn the_service_finds_ironic_through_the_catalog() {
     );
     ironic.add_port(node, "52:54:00:30:00:01");
     keystone.register("baremetal", &ironic.url()).await;
-    let inspector = service(
-        keystone,
-        &format!(
-            "auth_type = password\nauth_url = {}\nusername = ironic-inspector\npassword = {PASSWORD}\n\
-             project_name = service\nuser_domain_name = Default\nproject_domain_name = Default\n",
-            keystone.url
-        ),
-    )
-    .await;
+    let inspector = service(keystone, &keystone.service_user().options()).await;
     let admin = keystone.token("admin", "admin").await;
     let started = reqwest::Client::new()
         .post(format!(
@@ -215,12 +206,10 @@ async fn mdns_advertises_the_endpoint_of_the_catalog() {
          enable_mdns = true\n\
          [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
          [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:9\n\
-         [service_catalog]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
-         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
-         project_domain_name = Default\nservice_type = introspection-mdns-test\n\
+         [service_catalog]\n{user}service_type = introspection-mdns-test\n\
          [mdns]\ninterfaces = 127.0.0.1\n\
          [pxe_filter]\ndriver = noop\n",
-        url = keystone.url
+        user = keystone.service_user().options()
     );
     let inspector = Inspector::start(real::free_port(), &config).await;
     let advertised = real::wait_for(
@@ -253,12 +242,7 @@ async fn ironic_with_keystone_drives_the_service() {
         Ok(venv) => venv,
         Err(reason) => return skip(TEST, &reason),
     };
-    let user = real::KeystoneUser {
-        auth_url: keystone.url.clone(),
-        username: "ironic-inspector".into(),
-        password: PASSWORD.into(),
-        project: "service".into(),
-    };
+    let user = keystone.service_user();
     let inspector_port = real::free_port();
     let ironic = real::Ironic::start(
         &ironic_venv,
@@ -277,14 +261,10 @@ async fn ironic_with_keystone_drives_the_service() {
         "[DEFAULT]\nauth_strategy = keystone\nlisten_address = 127.0.0.1\nlisten_port = {{port}}\n\
          introspection_delay = 0\n\
          [database]\nconnection = sqlite:///{{dir}}/inspector.sqlite\n\
-         [ironic]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
-         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
-         project_domain_name = Default\nretry_interval = 1\nservice_type = baremetal-real\n\
-         [keystone_authtoken]\nauth_type = password\nauth_url = {url}\nusername = ironic-inspector\n\
-         password = {PASSWORD}\nproject_name = service\nuser_domain_name = Default\n\
-         project_domain_name = Default\n\
+         [ironic]\n{user}retry_interval = 1\nservice_type = baremetal-real\n\
+         [keystone_authtoken]\n{user}\
          [processing]\nstore_data = database\n[pxe_filter]\ndriver = noop\n",
-        url = keystone.url
+        user = user.options()
     );
     let inspector = Inspector::start(inspector_port, &config).await;
     let (mac, bmc) = ("52:54:00:31:00:01", "10.31.0.1");
@@ -340,12 +320,7 @@ async fn the_swift_store_through_keystone() {
         Ok(venv) => venv,
         Err(reason) => return skip(TEST, &reason),
     };
-    let user = real::KeystoneUser {
-        auth_url: keystone.url.clone(),
-        username: "ironic-inspector".into(),
-        password: PASSWORD.into(),
-        project: "service".into(),
-    };
+    let user = keystone.service_user();
     let swift = match real::swift::Swift::start_with_keystone(&swift_venv, &user).await {
         Ok(swift) => swift,
         Err(reason) => return skip(TEST, &reason),
@@ -373,29 +348,10 @@ async fn the_swift_store_through_keystone() {
         user.options()
     );
     let inspector = Inspector::start(real::free_port(), &config).await;
-    let http = reqwest::Client::new();
-    let started = http
-        .post(format!(
-            "{}/v1/introspection/{node}?manage_boot=false",
-            inspector.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 202);
-    let posted = http
-        .post(format!("{}/v1/continue", inspector.url))
-        .json(&real::payload("52:54:00:32:00:01", "10.32.0.1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        posted.status(),
-        200,
-        "{}\n{}",
-        posted.text().await.unwrap(),
-        swift.log()
-    );
+    let posted = inspector
+        .introspect_unmanaged(&node.to_string(), "52:54:00:32:00:01", "10.32.0.1")
+        .await;
+    assert_eq!(posted, 200, "{}", swift.log());
     let data: Value = real::wait_for(
         "the stored data",
         std::time::Duration::from_secs(30),

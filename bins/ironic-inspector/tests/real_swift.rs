@@ -37,27 +37,6 @@ async fn finished(inspector: &Inspector, uuid: &str) -> Value {
     .await
 }
 
-/// Starts the introspection of `uuid` (boot not managed) and posts its data.
-async fn inspect(inspector: &Inspector, uuid: &str, mac: &str, bmc: &str) -> u16 {
-    let http = reqwest::Client::new();
-    let started = http
-        .post(format!(
-            "{}/v1/introspection/{uuid}?manage_boot=false",
-            inspector.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 202);
-    let posted = http
-        .post(format!("{}/v1/continue", inspector.url))
-        .json(&real::payload(mac, bmc))
-        .send()
-        .await
-        .unwrap();
-    posted.status().as_u16()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn introspection_data_lives_in_a_real_swift() {
     const TEST: &str = "introspection_data_lives_in_a_real_swift";
@@ -103,7 +82,7 @@ async fn introspection_data_lives_in_a_real_swift() {
 
     // A run: both objects in Swift, the processed one read back by the API.
     let (uuid, (mac, bmc)) = (&nodes[0], machines[0]);
-    assert_eq!(inspect(&inspector, uuid, mac, bmc).await, 200);
+    assert_eq!(inspector.introspect_unmanaged(uuid, mac, bmc).await, 200);
     assert_eq!(finished(&inspector, uuid).await["error"], Value::Null);
     let (code, delete_at, body) = swift
         .object(CONTAINER, &format!("inspector_data-{uuid}"))
@@ -219,7 +198,7 @@ async fn introspection_data_lives_in_a_real_swift() {
     // Swift goes down: the record says what failed, Ironic keeps the result.
     swift.stop_proxy();
     let (uuid, (mac, bmc)) = (&nodes[1], machines[1]);
-    assert_eq!(inspect(&inspector, uuid, mac, bmc).await, 400);
+    assert_eq!(inspector.introspect_unmanaged(uuid, mac, bmc).await, 400);
     let error = finished(&inspector, uuid).await["error"]
         .as_str()
         .unwrap_or_default()

@@ -240,6 +240,16 @@ impl Keystone {
         assert_eq!(answer.status(), 204, "revoking a token");
     }
 
+    /// The `ironic-inspector` service user, scoped to the `service` project.
+    pub(crate) fn service_user(&self) -> super::KeystoneUser {
+        super::KeystoneUser {
+            auth_url: self.url.clone(),
+            username: "ironic-inspector".into(),
+            password: PASSWORD.into(),
+            project: "service".into(),
+        }
+    }
+
     /// What Keystone logged so far.
     pub(crate) fn log(&self) -> String {
         self.process.output()

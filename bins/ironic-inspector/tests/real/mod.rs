@@ -272,6 +272,28 @@ impl Inspector {
         self.process.output()
     }
 
+    /// Starts the introspection of `uuid` through the API, boot not managed
+    /// (expects 202), and posts its ramdisk data; the post's status.
+    pub(crate) async fn introspect_unmanaged(&self, uuid: &str, mac: &str, bmc: &str) -> u16 {
+        let http = reqwest::Client::new();
+        let started = http
+            .post(format!(
+                "{}/v1/introspection/{uuid}?manage_boot=false",
+                self.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 202);
+        let posted = http
+            .post(format!("{}/v1/continue", self.url))
+            .json(&payload(mac, bmc))
+            .send()
+            .await
+            .unwrap();
+        posted.status().as_u16()
+    }
+
     /// Its configuration file.
     pub(crate) fn config(&self) -> &Path {
         &self.config
