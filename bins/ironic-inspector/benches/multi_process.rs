@@ -1,5 +1,5 @@
-//! Several service processes on one PostgreSQL database (`TEST_POSTGRES_URL`;
-//! MariaDB with `TEST_MYSQL_URL` for the lock figures): the round trip of a
+//! Several service processes on one PostgreSQL database (`TEST_POSTGRES_URL`)
+//! and on one MariaDB database (`TEST_MYSQL_URL`): the round trip of a
 //! database node lock, and end-to-end introspections/s with 1, 2 and 3
 //! processes, clients spreading their requests over the processes.
 //!
@@ -33,8 +33,10 @@ fn main() {
         for backend in [Backend::Postgres, Backend::Mysql] {
             lock_round_trip(backend).await;
         }
-        for processes in 1..=3 {
-            introspections(processes).await;
+        for backend in [Backend::Postgres, Backend::Mysql] {
+            for processes in 1..=3 {
+                introspections(backend, processes).await;
+            }
         }
     });
 }
@@ -103,9 +105,9 @@ async fn finished_total(http: &reqwest::Client, urls: &[String]) -> usize {
     total
 }
 
-async fn introspections(processes: usize) {
-    let Some(db) = TestDatabase::migrated(Backend::Postgres) else {
-        println!("multi_process/{processes}: SKIPPED (TEST_POSTGRES_URL is not set)");
+async fn introspections(backend: Backend, processes: usize) {
+    let Some(db) = TestDatabase::migrated(backend) else {
+        println!("multi_process/{processes}/{backend:?}: SKIPPED (no server configured)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -165,7 +167,7 @@ async fn introspections(processes: usize) {
     }
     let elapsed = started.elapsed();
     println!(
-        "multi_process/{processes}_process(es)/postgres: {:.0} introspections/s ({NODES} in {elapsed:.2?}, start on one process, data posted to another)",
+        "multi_process/{processes}_process(es)/{backend:?}: {:.0} introspections/s ({NODES} in {elapsed:.2?}, start on one process, data posted to another)",
         NODES as f64 / elapsed.as_secs_f64()
     );
     for (mut child, _) in children {

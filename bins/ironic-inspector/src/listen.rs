@@ -55,7 +55,8 @@ impl Endpoint {
 
 /// Serves `app` on `endpoint` until `shutdown` completes; once bound, the
 /// URL clients reach it by (`http://ADDR:PORT`, `https://...`) goes to
-/// `listening` (nothing for a UNIX socket).
+/// `listening` (nothing for a UNIX socket); systemd hears that the service
+/// is ready.
 pub(crate) async fn serve(
     endpoint: Endpoint,
     app: Router,
@@ -72,7 +73,9 @@ pub(crate) async fn serve(
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = tcp.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let _ = listening.send(format!("{scheme}://{local}"));
+    let url = format!("{scheme}://{local}");
+    crate::systemd::ready(&url);
+    let _ = listening.send(url);
     if let Some(acceptor) = tls {
         tracing::info!("listening on https://{local}");
         // The client address reaches the handlers as `ConnectInfo`, as on plain TCP.
@@ -128,6 +131,7 @@ async fn serve_unix(
             .with_context(|| format!("cannot set the mode of {}", path.display()))?;
     }
     tracing::info!("listening on unix:{}", path.display());
+    crate::systemd::ready(&format!("unix:{}", path.display()));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

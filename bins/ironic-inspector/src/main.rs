@@ -7,6 +7,7 @@ mod explain;
 mod listen;
 mod mdns;
 mod pxe_filter;
+mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,10 @@ struct Cli {
     /// Directory of `*.conf` files read after the configuration files.
     #[arg(long = "config-dir", value_name = "DIR", global = true)]
     config_dirs: Vec<PathBuf>,
+    /// Prints a sample configuration (every option with its type, default
+    /// and help, commented out) and exits.
+    #[arg(long)]
+    print_sample_config: bool,
     /// Without a command, the service runs.
     #[command(subcommand)]
     command: Option<Command>,
@@ -56,6 +61,9 @@ const EMBEDDED_DEFAULTS: &str = "[DEFAULT]\nauth_strategy = noauth\nlisten_addre
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.print_sample_config {
+        return print_sample_config();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,6 +78,23 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ironic-inspector: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes the sample configuration to standard output.
+fn print_sample_config() -> ExitCode {
+    use std::io::Write as _;
+    let sample = inspector_config::catalog::sample_config();
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(sample.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ironic-inspector: error: cannot write the sample configuration: {error}");
             ExitCode::FAILURE
         }
     }
@@ -203,10 +228,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
     };
     let (listening, listening_on) = tokio::sync::oneshot::channel();
+    systemd::spawn_watchdog();
     let advertisement = mdns_options
         .enabled
         .then(|| tokio::spawn(advertise(mdns_options, service_catalog, listening_on)));
     listen::serve(endpoint, app, shutdown_signal(), listening).await?;
+    systemd::stopping();
     let _ = stop.send(true);
     tracing::info!("stopping: finishing background work");
     conductor.wait_idle().await;

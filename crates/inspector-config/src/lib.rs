@@ -5,7 +5,10 @@
 //! lists) and the typed option groups built from it, with upstream's names and
 //! defaults. It knows nothing about databases, HTTP or Ironic beyond option
 //! names, and performs no I/O other than reading the configuration files.
+//! [`catalog`] documents every option the service reads and renders the
+//! sample configuration from them.
 
+pub mod catalog;
 mod conductor;
 mod coordination;
 mod error;

@@ -73,6 +73,17 @@ impl ConfigSources {
             .insert((section.to_owned(), option.to_owned()));
     }
 
+    /// Every `(section, option)` looked up so far, sorted, whether the files
+    /// set it or not.
+    pub fn consulted_options(&self) -> Vec<(String, String)> {
+        self.consulted
+            .lock()
+            .expect("consulted options lock")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// The options set in the files that no group read so far (call it after
     /// every group was read): upstream ignores them, the service warns.
     pub fn unknown_options(&self) -> Vec<UnknownOption> {

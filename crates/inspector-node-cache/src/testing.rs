@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use diesel::Connection;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 
@@ -349,12 +348,7 @@ fn create_statement(backend: Backend, name: &str) -> String {
 
 fn admin_execute(server: &DatabaseUrl, statement: &str) {
     let result: std::result::Result<(), String> = match server.backend() {
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => diesel::PgConnection::establish(server.target())
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| c.batch_execute(statement).map_err(|e| e.to_string())),
-        #[cfg(feature = "mysql")]
-        Backend::Mysql => diesel::MysqlConnection::establish(server.target())
+        Backend::Postgres | Backend::Mysql => crate::db::connect_once(server)
             .map_err(|e| e.to_string())
             .and_then(|mut c| c.batch_execute(statement).map_err(|e| e.to_string())),
         other => Err(format!("{other:?} is not built in")),

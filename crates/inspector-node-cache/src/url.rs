@@ -24,9 +24,17 @@ pub struct UrlError {
     pub reason: String,
 }
 
-/// MySQL URL query parameters that diesel understands; SQLAlchemy driver
-/// options such as `charset` are dropped (connections always use utf8mb4).
-const MYSQL_PARAMS: &[&str] = &["unix_socket", "ssl_mode", "ssl_ca", "ssl_cert", "ssl_key"];
+/// MySQL URL query parameters the driver uses (PyMySQL's and mysqlclient's
+/// names); SQLAlchemy driver options such as `charset` are dropped
+/// (connections always use utf8mb4).
+const MYSQL_PARAMS: &[&str] = &[
+    "unix_socket",
+    "ssl_mode",
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+    "ssl_check_hostname",
+];
 
 impl DatabaseUrl {
     /// Parses a SQLAlchemy URL: `sqlite:///relative.db`, `sqlite:////absolute.db`,

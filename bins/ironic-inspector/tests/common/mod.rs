@@ -58,6 +58,15 @@ pub(crate) fn start(config: &str) -> Service {
 
 /// [`start`], after `prepare` wrote what the configuration refers to in `{dir}`.
 pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Service {
+    start_with_env(config, prepare, &[])
+}
+
+/// [`start_prepared`] with these environment variables set.
+pub(crate) fn start_with_env(
+    config: &str,
+    prepare: impl FnOnce(&Path),
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Service {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
     let path = dir.path().join("inspector.conf");
@@ -70,6 +79,7 @@ pub(crate) fn start_prepared(config: &str, prepare: impl FnOnce(&Path)) -> Servi
         .arg("--config-file")
         .arg(&path)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -4,7 +4,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 
-use crate::db::Backend;
+use crate::db::{Backend, drivers};
 use crate::url::DatabaseUrl;
 
 /// A connection to any supported backend (diesel's `MultiConnection`).
@@ -12,13 +12,15 @@ use crate::url::DatabaseUrl;
 /// Code written against it uses the SQL common to all backends; the few
 /// backend-specific statements match on the variant.
 #[derive(diesel::MultiConnection)]
+// A few pooled connections per process; the derive cannot take boxed variants.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum AnyConnection {
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
-    Postgres(diesel::PgConnection),
+    Postgres(drivers::PgConnection),
     /// MySQL or MariaDB.
     #[cfg(feature = "mysql")]
-    Mysql(diesel::MysqlConnection),
+    Mysql(drivers::MysqlConnection),
     /// SQLite.
     Sqlite(diesel::SqliteConnection),
 }
@@ -69,13 +71,13 @@ impl ManageConnection for ConnectionManager {
                 Ok(AnyConnection::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
-            Backend::Postgres => diesel::PgConnection::establish(target)
+            Backend::Postgres => <drivers::PgConnection as diesel::Connection>::establish(target)
                 .map(AnyConnection::Postgres)
                 .map_err(E::ConnectionError),
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut conn =
-                    diesel::MysqlConnection::establish(target).map_err(E::ConnectionError)?;
+                let mut conn = <drivers::MysqlConnection as diesel::Connection>::establish(target)
+                    .map_err(E::ConnectionError)?;
                 // Upstream's oslo.db default; makes MySQL reject bad data instead of mangling it.
                 conn.batch_execute("SET SESSION sql_mode = 'TRADITIONAL'")
                     .map_err(E::QueryError)?;

@@ -1,8 +1,12 @@
 //! The connection pool and the bridge from async callers to blocking diesel work.
 
 mod connection;
+mod driver_connection;
+mod drivers;
 mod group_commit;
 mod state_type;
+#[cfg(feature = "postgres")]
+mod tls;
 
 use std::time::Duration;
 
@@ -15,6 +19,15 @@ pub(crate) use state_type::{DbState, NodeStateSql as NodeStateSqlType};
 
 use crate::error::{Error, Result};
 use crate::url::DatabaseUrl;
+
+/// Opens one connection outside any pool (administration: creating and
+/// dropping databases).
+pub(crate) fn connect_once(
+    url: &DatabaseUrl,
+) -> std::result::Result<AnyConnection, diesel::r2d2::Error> {
+    use diesel::r2d2::ManageConnection;
+    ConnectionManager::new(url.clone(), true).connect()
+}
 
 /// The database engine behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,216 @@
+//! [`DriverConnection`]: diesel's blocking connection traits over a
+//! diesel-async connection, as a type of this crate so that it can take part
+//! in the [`AnyConnection`](super::AnyConnection) enum (diesel's
+//! `MultiConnection` needs a helper trait that only a local type can
+//! implement). Every method hands over to diesel-async's own wrapper.
+
+use diesel::connection::{
+    CacheSize, Connection, ConnectionSealed, Instrumentation, LoadConnection,
+    MultiConnectionHelper, SimpleConnection, TransactionManager, TransactionManagerStatus,
+};
+use diesel::query_builder::{Query, QueryFragment, QueryId};
+use diesel::{ConnectionResult, QueryResult};
+use diesel_async::AsyncConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+
+use super::drivers::DriverRuntime;
+
+type Wrapped<C> = AsyncConnectionWrapper<C, DriverRuntime>;
+
+/// How a driver's connection is opened from a URL (with the TLS it names).
+pub(crate) trait Open: AsyncConnection + Sized {
+    /// Opens a connection; blocks on the driver runtime.
+    fn open(target: &str) -> ConnectionResult<Wrapped<Self>>;
+}
+
+/// A connection of a pure-Rust driver with diesel's blocking interface.
+pub(crate) struct DriverConnection<C: AsyncConnection>(Wrapped<C>);
+
+impl<C: AsyncConnection> ConnectionSealed for DriverConnection<C> {}
+
+impl<C> SimpleConnection for DriverConnection<C>
+where
+    C: AsyncConnection,
+    Wrapped<C>: SimpleConnection,
+{
+    fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        self.0.batch_execute(query)
+    }
+}
+
+impl<C> Connection for DriverConnection<C>
+where
+    C: Open + 'static,
+    Wrapped<C>: Connection<Backend = C::Backend>,
+{
+    type Backend = C::Backend;
+    type TransactionManager = DriverTransactionManager;
+
+    fn establish(target: &str) -> ConnectionResult<Self> {
+        C::open(target).map(Self)
+    }
+
+    fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
+    where
+        T: QueryFragment<Self::Backend> + QueryId,
+    {
+        self.0.execute_returning_count(source)
+    }
+
+    fn transaction_state(
+        &mut self,
+    ) -> &mut <Self::TransactionManager as TransactionManager<Self>>::TransactionStateData {
+        Connection::transaction_state(&mut self.0)
+    }
+
+    fn instrumentation(&mut self) -> &mut dyn Instrumentation {
+        Connection::instrumentation(&mut self.0)
+    }
+
+    fn set_instrumentation(&mut self, instrumentation: impl Instrumentation) {
+        Connection::set_instrumentation(&mut self.0, instrumentation);
+    }
+
+    fn set_prepared_statement_cache_size(&mut self, size: CacheSize) {
+        Connection::set_prepared_statement_cache_size(&mut self.0, size);
+    }
+}
+
+impl<C> LoadConnection for DriverConnection<C>
+where
+    C: Open + 'static,
+    Wrapped<C>: LoadConnection<Backend = C::Backend>,
+{
+    type Cursor<'conn, 'query>
+        = <Wrapped<C> as LoadConnection>::Cursor<'conn, 'query>
+    where
+        Self: 'conn;
+    type Row<'conn, 'query>
+        = <Wrapped<C> as LoadConnection>::Row<'conn, 'query>
+    where
+        Self: 'conn;
+
+    fn load<'conn, 'query, T>(
+        &'conn mut self,
+        source: T,
+    ) -> QueryResult<Self::Cursor<'conn, 'query>>
+    where
+        T: Query + QueryFragment<Self::Backend> + QueryId + 'query,
+        Self::Backend: diesel::expression::QueryMetadata<T::SqlType>,
+    {
+        self.0.load(source)
+    }
+}
+
+/// The transactions of a [`DriverConnection`]: those of the wrapped connection.
+pub(crate) struct DriverTransactionManager;
+
+type WrappedManager<C> = <Wrapped<C> as Connection>::TransactionManager;
+
+impl<C> TransactionManager<DriverConnection<C>> for DriverTransactionManager
+where
+    C: Open + 'static,
+    Wrapped<C>: Connection<Backend = C::Backend>,
+{
+    type TransactionStateData =
+        <WrappedManager<C> as TransactionManager<Wrapped<C>>>::TransactionStateData;
+
+    fn begin_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
+        WrappedManager::<C>::begin_transaction(&mut conn.0)
+    }
+
+    fn rollback_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
+        WrappedManager::<C>::rollback_transaction(&mut conn.0)
+    }
+
+    fn commit_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
+        WrappedManager::<C>::commit_transaction(&mut conn.0)
+    }
+
+    fn transaction_manager_status_mut(
+        conn: &mut DriverConnection<C>,
+    ) -> &mut TransactionManagerStatus {
+        WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0)
+    }
+
+    fn is_broken_transaction_manager(conn: &mut DriverConnection<C>) -> bool {
+        WrappedManager::<C>::is_broken_transaction_manager(&mut conn.0)
+    }
+}
+
+impl<C> diesel::r2d2::R2D2Connection for DriverConnection<C>
+where
+    C: Open + 'static,
+    Wrapped<C>: diesel::r2d2::R2D2Connection + Connection<Backend = C::Backend>,
+{
+    fn ping(&mut self) -> QueryResult<()> {
+        self.0.ping()
+    }
+
+    fn is_broken(&mut self) -> bool {
+        self.0.is_broken()
+    }
+}
+
+impl<C> diesel::migration::MigrationConnection for DriverConnection<C>
+where
+    C: Open + 'static,
+    Wrapped<C>: diesel::migration::MigrationConnection + Connection<Backend = C::Backend>,
+{
+    fn setup(&mut self) -> QueryResult<usize> {
+        self.0.setup()
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl MultiConnectionHelper for DriverConnection<diesel_async::AsyncMysqlConnection> {
+    fn to_any<'a>(lookup: &mut ()) -> &mut (dyn std::any::Any + 'a) {
+        lookup
+    }
+
+    fn from_any(lookup: &mut dyn std::any::Any) -> Option<&mut ()> {
+        lookup.downcast_mut()
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres_types {
+    use diesel::pg::{PgMetadataLookup, PgTypeMetadata};
+
+    use super::{DriverConnection, MultiConnectionHelper};
+
+    /// The type look-up of PostgreSQL statements sent through the
+    /// multi-backend connection: the built-in types have fixed OIDs that
+    /// need no look-up, and a type found by name (the `node_state` enum) is
+    /// sent as "unspecified" (OID 0), which the server resolves from the
+    /// column it is compared with or stored into.
+    #[derive(Debug, Default, Clone, Copy)]
+    struct ServerInferredTypes;
+
+    impl PgMetadataLookup for ServerInferredTypes {
+        fn lookup_type(&mut self, _type_name: &str, _schema: Option<&str>) -> PgTypeMetadata {
+            PgTypeMetadata::new(0, 0)
+        }
+    }
+
+    fn lookup() -> &'static mut ServerInferredTypes {
+        // A zero-sized value: leaking it allocates nothing.
+        Box::leak(Box::new(ServerInferredTypes))
+    }
+
+    impl MultiConnectionHelper for DriverConnection<diesel_async::AsyncPgConnection> {
+        fn to_any<'a, 'b>(
+            _lookup: &'b mut (dyn PgMetadataLookup + 'static),
+        ) -> &'b mut (dyn std::any::Any + 'a) {
+            lookup()
+        }
+
+        fn from_any(
+            lookup: &mut dyn std::any::Any,
+        ) -> Option<&mut (dyn PgMetadataLookup + 'static)> {
+            lookup
+                .downcast_mut::<ServerInferredTypes>()
+                .map(|types| types as &mut dyn PgMetadataLookup)
+        }
+    }
+}
