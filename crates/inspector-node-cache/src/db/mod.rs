@@ -22,6 +22,7 @@ use crate::url::DatabaseUrl;
 
 /// Opens one connection outside any pool (administration: creating and
 /// dropping databases).
+#[cfg(feature = "testing")]
 pub(crate) fn connect_once(
     url: &DatabaseUrl,
 ) -> std::result::Result<AnyConnection, diesel::r2d2::Error> {
