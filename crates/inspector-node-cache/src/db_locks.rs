@@ -165,55 +165,53 @@ impl DbLocks {
         let key = uuid.to_string();
         let expiry = chrono::Duration::from_std(self.options.expiry)
             .unwrap_or_else(|_| chrono::Duration::days(1));
-        let outcome = self
-            .db
-            .write(move |conn| {
-                let at = db_now(conn)?;
-                let inserted = diesel::insert_into(node_locks::table)
-                    .values((
-                        node_locks::node_uuid.eq(&key),
-                        node_locks::holder.eq(&holder),
-                        node_locks::acquired_at.eq(at),
-                        node_locks::heartbeat_at.eq(at),
-                    ))
-                    .execute(conn);
-                match inserted {
-                    Ok(_) => return Ok(Taken::Inserted),
-                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-                    Err(other) => return Err(other.into()),
-                }
-                let row: Option<(String, NaiveDateTime)> = node_locks::table
-                    .find(&key)
-                    .select((node_locks::holder, node_locks::heartbeat_at))
-                    .load(conn)?
-                    .into_iter()
-                    .next();
-                let Some((old, beat)) = row else {
-                    return Ok(Taken::No);
-                };
-                if old != holder && at - beat < expiry {
-                    return Ok(Taken::No);
-                }
-                let updated = diesel::update(
-                    node_locks::table
-                        .filter(node_locks::node_uuid.eq(&key))
-                        .filter(node_locks::holder.eq(&old))
-                        .filter(node_locks::heartbeat_at.eq(beat)),
-                )
-                .set((
+        let outcome = write_row(&self.db, move |conn| {
+            let at = db_now(conn)?;
+            let inserted = diesel::insert_into(node_locks::table)
+                .values((
+                    node_locks::node_uuid.eq(&key),
                     node_locks::holder.eq(&holder),
                     node_locks::acquired_at.eq(at),
                     node_locks::heartbeat_at.eq(at),
                 ))
-                .execute(conn)?;
-                Ok(match (updated, old == holder) {
-                    (1, true) => Taken::Reused,
-                    (1, false) => Taken::From(old),
-                    _ => Taken::No,
-                })
+                .execute(conn);
+            match inserted {
+                Ok(_) => return Ok(Taken::Inserted),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                Err(other) => return Err(other.into()),
+            }
+            let row: Option<(String, NaiveDateTime)> = node_locks::table
+                .find(&key)
+                .select((node_locks::holder, node_locks::heartbeat_at))
+                .load(conn)?
+                .into_iter()
+                .next();
+            let Some((old, beat)) = row else {
+                return Ok(Taken::No);
+            };
+            if old != holder && at - beat < expiry {
+                return Ok(Taken::No);
+            }
+            let updated = diesel::update(
+                node_locks::table
+                    .filter(node_locks::node_uuid.eq(&key))
+                    .filter(node_locks::holder.eq(&old))
+                    .filter(node_locks::heartbeat_at.eq(beat)),
+            )
+            .set((
+                node_locks::holder.eq(&holder),
+                node_locks::acquired_at.eq(at),
+                node_locks::heartbeat_at.eq(at),
+            ))
+            .execute(conn)?;
+            Ok(match (updated, old == holder) {
+                (1, true) => Taken::Reused,
+                (1, false) => Taken::From(old),
+                _ => Taken::No,
             })
-            .await
-            .map_err(unavailable)?;
+        })
+        .await
+        .map_err(unavailable)?;
         match outcome {
             Taken::No => Ok(false),
             Taken::Inserted => Ok(true),
@@ -399,37 +397,33 @@ impl DbLease {
         let (holder, task) = (self.holder.clone(), task.to_owned());
         let ttl =
             chrono::Duration::from_std(self.ttl).unwrap_or_else(|_| chrono::Duration::days(1));
-        let outcome = self
-            .db
-            .write(move |conn| {
-                let at = db_now(conn)?;
-                let renewed = diesel::update(
-                    leases::table
-                        .filter(leases::name.eq(&task))
-                        .filter(leases::holder.eq(&holder).or(leases::expires_at.lt(at))),
-                )
-                .set((leases::holder.eq(&holder), leases::expires_at.eq(at + ttl)))
-                .execute(conn)?;
-                if renewed == 1 {
-                    return Ok(true);
-                }
-                let inserted = diesel::insert_into(leases::table)
-                    .values((
-                        leases::name.eq(&task),
-                        leases::holder.eq(&holder),
-                        leases::expires_at.eq(at + ttl),
-                    ))
-                    .execute(conn);
-                match inserted {
-                    Ok(_) => Ok(true),
-                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                        Ok(false)
-                    }
-                    Err(other) => Err(other.into()),
-                }
-            })
-            .await
-            .map_err(unavailable)?;
+        let outcome = write_row(&self.db, move |conn| {
+            let at = db_now(conn)?;
+            let renewed = diesel::update(
+                leases::table
+                    .filter(leases::name.eq(&task))
+                    .filter(leases::holder.eq(&holder).or(leases::expires_at.lt(at))),
+            )
+            .set((leases::holder.eq(&holder), leases::expires_at.eq(at + ttl)))
+            .execute(conn)?;
+            if renewed == 1 {
+                return Ok(true);
+            }
+            let inserted = diesel::insert_into(leases::table)
+                .values((
+                    leases::name.eq(&task),
+                    leases::holder.eq(&holder),
+                    leases::expires_at.eq(at + ttl),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => Ok(true),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await
+        .map_err(unavailable)?;
         if outcome {
             debug!(task = %name, "lease held");
         }
@@ -452,6 +446,32 @@ impl DbLease {
         match result {
             Ok(count) => info!(count, "task leases released"),
             Err(error) => warn!(%error, "cannot release task leases"),
+        }
+    }
+}
+
+/// Runs a lock-row write (single statements, no transaction), again
+/// after a short random pause when the database chose it as a deadlock
+/// victim (MySQL's gap locks meet concurrent inserts and deletes of
+/// lock rows).
+async fn write_row<T, F>(db: &Db, work: F) -> crate::Result<T>
+where
+    T: Send + 'static,
+    F: Fn(&mut crate::db::AnyConnection) -> crate::Result<T> + Clone + Send + 'static,
+{
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        match db.write(work.clone()).await {
+            Err(error) if attempt < 10 && error.is_transient() => {
+                debug!(%error, attempt, "retrying a lock-row write after a deadlock");
+                let pause = uuid::Uuid::new_v4().as_u128() % (2_u128 << attempt.min(7)) + 1;
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    u64::try_from(pause).unwrap_or(1),
+                ))
+                .await;
+            }
+            other => return other,
         }
     }
 }

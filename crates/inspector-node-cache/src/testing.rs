@@ -348,9 +348,11 @@ fn create_statement(backend: Backend, name: &str) -> String {
 
 fn admin_execute(server: &DatabaseUrl, statement: &str) {
     let result: std::result::Result<(), String> = match server.backend() {
-        Backend::Postgres | Backend::Mysql => crate::db::connect_once(server)
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| c.batch_execute(statement).map_err(|e| e.to_string())),
+        Backend::Postgres | Backend::Mysql => crate::db::off_async(|| {
+            crate::db::connect_once(server)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| c.batch_execute(statement).map_err(|e| e.to_string()))
+        }),
         other => Err(format!("{other:?} is not built in")),
     };
     if let Err(error) = result {

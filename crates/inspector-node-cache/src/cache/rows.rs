@@ -43,8 +43,9 @@ pub(crate) struct NewAttribute<'a> {
     pub(crate) value: &'a str,
 }
 
-/// Attempts of a transaction that the database aborted as a deadlock victim.
-const TRANSACTION_ATTEMPTS: u32 = 10;
+/// Attempts of a transaction that the database aborted as a deadlock victim
+/// (MySQL's gap locks make concurrent starts of new records deadlock often).
+const TRANSACTION_ATTEMPTS: u32 = 20;
 
 /// Runs `work` in one transaction, retried on deadlocks after a random pause
 /// that grows with each attempt (processes sharing a database otherwise meet
@@ -61,11 +62,16 @@ pub(crate) fn write_transaction<T>(
         match result {
             Err(error) if attempt < TRANSACTION_ATTEMPTS && error.is_transient() => {
                 tracing::debug!(%error, attempt, "retrying a transaction after a deadlock");
-                let ceiling = 2_u128.pow(attempt.min(7));
+                // Up to 8 ms after the first deadlock, doubling to at most a second.
+                let ceiling = 2_u128.pow((attempt + 2).min(10));
                 let pause = uuid::Uuid::new_v4().as_u128() % ceiling + 1;
                 std::thread::sleep(std::time::Duration::from_millis(
                     u64::try_from(pause).unwrap_or(1),
                 ));
+            }
+            Err(error) if error.is_transient() => {
+                tracing::warn!(%error, attempt, "a transaction failed as a deadlock victim every time; giving up");
+                return Err(error);
             }
             other => return other,
         }

@@ -28,13 +28,41 @@ pub(crate) struct DriverConnection<C: AsyncConnection>(Wrapped<C>);
 
 impl<C: AsyncConnection> ConnectionSealed for DriverConnection<C> {}
 
+thread_local! {
+    /// Whether the statement that just failed on this thread was a deadlock
+    /// victim; read by the rollback that follows.
+    static DEADLOCKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// MySQL ends the whole transaction of a deadlock victim (error 1213), which
+/// diesel-async reports as an unknown error. It is reported as diesel's own
+/// MySQL connection does, a serialization failure, and the rollback that
+/// follows rolls back up to the top level (see [`DriverTransactionManager`]),
+/// so that savepoint rollbacks that can no longer work do not hide it and
+/// the caller's retry starts a fresh transaction.
+fn deadlock_ends_the_transaction<T>(result: QueryResult<T>) -> QueryResult<T> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match result {
+        Err(Error::DatabaseError(DatabaseErrorKind::Unknown, info))
+            if info.message().starts_with("Deadlock found") =>
+        {
+            DEADLOCKED.set(true);
+            Err(Error::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                info,
+            ))
+        }
+        other => other,
+    }
+}
+
 impl<C> SimpleConnection for DriverConnection<C>
 where
     C: AsyncConnection,
     Wrapped<C>: SimpleConnection,
 {
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
-        self.0.batch_execute(query)
+        deadlock_ends_the_transaction(self.0.batch_execute(query))
     }
 }
 
@@ -54,7 +82,7 @@ where
     where
         T: QueryFragment<Self::Backend> + QueryId,
     {
-        self.0.execute_returning_count(source)
+        deadlock_ends_the_transaction(self.0.execute_returning_count(source))
     }
 
     fn transaction_state(
@@ -98,7 +126,7 @@ where
         T: Query + QueryFragment<Self::Backend> + QueryId + 'query,
         Self::Backend: diesel::expression::QueryMetadata<T::SqlType>,
     {
-        self.0.load(source)
+        deadlock_ends_the_transaction(self.0.load(source))
     }
 }
 
@@ -116,11 +144,24 @@ where
         <WrappedManager<C> as TransactionManager<Wrapped<C>>>::TransactionStateData;
 
     fn begin_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
+        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0);
+        if status.transaction_depth().ok().flatten().is_none() {
+            DEADLOCKED.set(false);
+        }
         WrappedManager::<C>::begin_transaction(&mut conn.0)
     }
 
     fn rollback_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
-        WrappedManager::<C>::rollback_transaction(&mut conn.0)
+        if DEADLOCKED.get() {
+            WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0)
+                .set_requires_rollback_maybe_up_to_top_level(true);
+        }
+        let result = WrappedManager::<C>::rollback_transaction(&mut conn.0);
+        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0);
+        if status.transaction_depth().ok().flatten().is_none() {
+            DEADLOCKED.set(false);
+        }
+        result
     }
 
     fn commit_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {

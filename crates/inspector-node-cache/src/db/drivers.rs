@@ -1,45 +1,70 @@
 //! The PostgreSQL and MySQL drivers: pure Rust (tokio-postgres, mysql_async,
 //! TLS through rustls), no client library of the system. diesel's blocking
-//! connection traits run over them through diesel-async's wrapper, whose
-//! futures are driven by one small runtime of the process, so that the
-//! connections work from any thread and outlive any caller's runtime.
+//! connection traits run over them through diesel-async's wrapper. Each
+//! connection has a current-thread runtime of its own, driven by the thread
+//! that uses the connection for as long as a statement runs: its socket,
+//! timers and (PostgreSQL) connection task never leave that thread, as with a
+//! blocking client library. Blocking calls must not come from a thread that
+//! runs async tasks; [`super::off_async`] moves those off it.
 
-use std::sync::OnceLock;
+use std::cell::RefCell;
 
 use diesel::ConnectionError;
-use diesel_async::async_connection_wrapper::BlockOn;
-use tokio::runtime::{Handle, Runtime};
+use diesel_async::AsyncConnection;
+use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
+use tokio::runtime::Runtime;
 use url::Url;
 
 use super::driver_connection::DriverConnection;
 
-/// Runs the futures of the database connections on the calling thread, with
-/// their sockets and timers registered on the process's driver runtime
-/// (whose thread polls them), so that a blocking call works on any thread,
-/// also one that belongs to another runtime (a caller's blocking call inside
-/// a task blocks that task's thread, as a blocking client library would).
-pub(crate) struct DriverRuntime(Handle);
+/// The runtime of one connection.
+pub(crate) struct DriverRuntime(Option<Runtime>);
+
+impl Drop for DriverRuntime {
+    /// Without waiting: a pool may drop its connections inside async code.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+thread_local! {
+    /// The runtime a connection was just opened on, for the wrapper to keep.
+    static OPENED_ON: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+}
+
+fn new_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime starts")
+}
 
 impl BlockOn for DriverRuntime {
     fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _driver = self.0.enter();
-        // Unconstrained: a calling task's cooperative budget must not make
-        // the driver's sockets answer "not yet" forever.
-        futures_executor::block_on(tokio::task::unconstrained(future))
+        self.0
+            .as_ref()
+            .expect("a connection's runtime lives as long as the connection")
+            .block_on(future)
     }
 
     fn get_runtime() -> Self {
-        static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-        let runtime = RUNTIME.get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("database-driver")
-                .enable_all()
-                .build()
-                .expect("the database driver runtime starts")
-        });
-        Self(runtime.handle().clone())
+        let opened = OPENED_ON.with(|slot| slot.borrow_mut().take());
+        Self(Some(opened.unwrap_or_else(new_runtime)))
     }
+}
+
+/// Opens a connection with `connect` on a new runtime, which the returned
+/// connection keeps and drives from then on.
+fn open_on_own_runtime<C: AsyncConnection>(
+    connect: impl Future<Output = diesel::ConnectionResult<C>>,
+) -> diesel::ConnectionResult<AsyncConnectionWrapper<C, DriverRuntime>> {
+    let runtime = new_runtime();
+    let connection = runtime.block_on(connect)?;
+    OPENED_ON.with(|slot| *slot.borrow_mut() = Some(runtime));
+    // `From` asks `DriverRuntime::get_runtime`, which takes the runtime back.
+    Ok(connection.into())
 }
 
 /// A PostgreSQL connection with diesel's blocking interface.
@@ -81,10 +106,10 @@ fn split_query(target: &str) -> Result<(Url, Vec<(String, String)>), ConnectionE
 mod postgres {
     use diesel::{ConnectionError, ConnectionResult};
     use diesel_async::AsyncPgConnection;
-    use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
+    use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
     use tokio_postgres::config::SslMode;
 
-    use super::{DriverRuntime, chain, split_query};
+    use super::{DriverRuntime, chain, open_on_own_runtime, split_query};
     use crate::db::driver_connection::Open;
     use crate::db::tls::{TlsFiles, Verification, client_config};
 
@@ -155,10 +180,7 @@ mod postgres {
     impl Open for AsyncPgConnection {
         /// Opens a connection to the server of `target` (a `postgresql://` URL).
         fn open(target: &str) -> ConnectionResult<AsyncConnectionWrapper<Self, DriverRuntime>> {
-            let settings = settings(target)?;
-            let runtime = DriverRuntime::get_runtime();
-            let connection = runtime.block_on(connect(settings))?;
-            Ok(connection.into())
+            open_on_own_runtime(connect(settings(target)?))
         }
     }
 
@@ -191,10 +213,10 @@ mod postgres {
 mod mysql {
     use diesel::{ConnectionError, ConnectionResult};
     use diesel_async::AsyncMysqlConnection;
-    use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
+    use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
     use mysql_async::{ClientIdentity, Opts, OptsBuilder, SslOpts};
 
-    use super::{DriverRuntime, chain, split_query};
+    use super::{DriverRuntime, chain, open_on_own_runtime, split_query};
     use crate::db::driver_connection::Open;
 
     /// What a MySQL URL asks for: the server, and TLS if any.
@@ -334,10 +356,7 @@ mod mysql {
     impl Open for AsyncMysqlConnection {
         /// Opens a connection to the server of `target` (a `mysql://` URL).
         fn open(target: &str) -> ConnectionResult<AsyncConnectionWrapper<Self, DriverRuntime>> {
-            let settings = settings(target)?;
-            let runtime = DriverRuntime::get_runtime();
-            let connection = runtime.block_on(connect(settings))?;
-            Ok(connection.into())
+            open_on_own_runtime(connect(settings(target)?))
         }
     }
 

@@ -20,6 +20,20 @@ pub(crate) use state_type::{DbState, NodeStateSql as NodeStateSqlType};
 use crate::error::{Error, Result};
 use crate::url::DatabaseUrl;
 
+/// Runs blocking database work off async tasks: on this thread, or, when
+/// this thread is inside a runtime (a blocking call from async code, as in
+/// command-line tools and tests), on a scoped thread of its own, since a
+/// network connection's runtime cannot run inside another one.
+pub(crate) fn off_async<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 /// Opens one connection outside any pool (administration: creating and
 /// dropping databases).
 #[cfg(feature = "testing")]
@@ -105,7 +119,7 @@ impl Db {
         let mut attempt: i64 = 0;
         loop {
             attempt += 1;
-            match manager.check() {
+            match off_async(|| manager.check()) {
                 Ok(()) => break,
                 Err(error)
                     if options.connect_attempts >= 0
@@ -208,11 +222,13 @@ impl Db {
     }
 
     /// Runs blocking diesel work on the calling thread (command-line tools).
-    pub(crate) fn run_blocking<T>(
+    pub(crate) fn run_blocking<T: Send>(
         &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T>,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T> + Send,
     ) -> Result<T> {
-        let mut conn = self.pool.get()?;
-        work(&mut conn)
+        off_async(|| {
+            let mut conn = self.pool.get()?;
+            work(&mut conn)
+        })
     }
 }
