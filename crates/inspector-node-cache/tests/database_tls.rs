@@ -240,16 +240,10 @@ fn start_postgres() -> Result<Server, String> {
     run(Command::new(bin.join("psql"))
         .args(["-h"])
         .arg(&dir)
-        .args([
-            "-p",
-            &port.to_string(),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-c",
-        ])
-        .arg("CREATE ROLE certuser LOGIN; CREATE DATABASE inspector OWNER certuser"))?;
+        .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+        // One command per -c: CREATE DATABASE cannot run in a transaction.
+        .args(["-c", "CREATE ROLE certuser LOGIN SUPERUSER"])
+        .args(["-c", "CREATE DATABASE inspector OWNER certuser"]))?;
     Ok(Server { dir, port, certs })
 }
 
