@@ -53,8 +53,9 @@ fn systemd_hears_ready_then_the_watchdog_then_stopping() {
         ready.contains(&format!("STATUS=serving the API on {}", service.url)),
         "{ready}"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &service.pid().to_string()])
+    // The shell's own `kill`: a minimal system may have no kill binary.
+    let status = std::process::Command::new("sh")
+        .args(["-c", "kill -TERM \"$0\"", &service.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
