@@ -130,6 +130,15 @@ fn the_shipped_filters_allow_the_filters_command_lines() {
 #[case::accept_rule_in_input("*filter\n-I INPUT -j ACCEPT\nCOMMIT\n")]
 #[case::module_option("*filter\n-A ironic-inspector_temp -j DROP --modprobe=/tmp/x\nCOMMIT\n")]
 fn restore_scripts_outside_the_filters_rules_are_refused(#[case] script: &str) {
+    // The helper finds the executable before it reads the script.
+    if !Path::new("/usr/sbin/iptables-restore").exists()
+        && !Path::new("/sbin/iptables-restore").exists()
+    {
+        eprintln!(
+            "SKIPPED restore_scripts_outside_the_filters_rules_are_refused: iptables is not installed"
+        );
+        return;
+    }
     let setup = Setup::new();
     let (code, _, stderr) = setup.run_with_input(&["iptables-restore", "-w", "--noflush"], script);
     assert_eq!(code, Some(99), "{stderr}");
