@@ -34,18 +34,23 @@ fn lint(sh: &Shell) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The fuzz targets of `fuzz/`.
-const FUZZ_TARGETS: &[&str] = &["lldp"];
+/// The fuzz targets of `fuzz/`; each starts from its seeds in `fuzz/seeds/<target>`.
+const FUZZ_TARGETS: &[&str] = &["lldp", "rules", "jsonpath", "format", "ini", "continue"];
 
-/// A bounded `cargo fuzz` run of every target (the stable toolchain, so no
-/// sanitizer: panics and aborts are what is caught). Needs `cargo-fuzz`.
+/// A bounded `cargo fuzz` run of every target, `seconds` each (the stable
+/// toolchain, so no sanitizer: panics and aborts are what is caught). Needs
+/// `cargo-fuzz`.
 fn fuzz(sh: &Shell, seconds: &str) -> anyhow::Result<()> {
     let seconds: u32 = seconds.parse()?;
     let limit = format!("-max_total_time={seconds}");
     for target in FUZZ_TARGETS {
+        let corpus = format!("fuzz/corpus/{target}");
+        let seeds = format!("fuzz/seeds/{target}");
+        sh.create_dir(&corpus)?;
+        sh.create_dir(&seeds)?;
         cmd!(
             sh,
-            "cargo fuzz run {target} --sanitizer none --fuzz-dir fuzz -- {limit}"
+            "cargo fuzz run {target} {corpus} {seeds} --sanitizer none --fuzz-dir fuzz -- {limit}"
         )
         .run()?;
     }

@@ -25,16 +25,6 @@ const NODES: usize = 1000;
 const CLIENTS: usize = 16;
 const RECORDS: usize = 10_000;
 
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -70,18 +60,7 @@ async fn run() {
             (uuid.to_string(), mac)
         })
         .collect();
-    let config = dir.path().join("inspector.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nclean_up_period = 0\n\
-             [database]\nconnection = sqlite:///{}\n[ironic]\nauth_type = none\nendpoint_override = {}\n\
-             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n[pxe_filter]\ndriver = noop\n",
-            db_path.display(),
-            fake.url()
-        ),
-    )
-    .unwrap();
+    let config = support::write_config(dir.path(), &db_path, &fake.url());
 
     let spawned = Instant::now();
     let (mut child, base) = support::spawn_service(&config);
@@ -89,7 +68,7 @@ async fn run() {
     while http.get(&base).send().await.is_err() {}
     let ready = spawned.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle_rss = rss_kib(child.id(), "VmRSS:");
+    let idle_rss = support::status_kib(child.id(), "VmRSS:");
 
     // Start and process NODES introspections with CLIENTS concurrent clients.
     let semaphore = Arc::new(Semaphore::new(CLIENTS));
@@ -168,7 +147,7 @@ async fn run() {
         list_latencies.push(sent.elapsed());
     }
     list_latencies.sort();
-    let peak_rss = rss_kib(child.id(), "VmHWM:");
+    let peak_rss = support::status_kib(child.id(), "VmHWM:");
     let _ = child.kill();
     let _ = child.wait();
 

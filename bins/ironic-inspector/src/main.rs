@@ -6,6 +6,7 @@ mod coordination;
 mod explain;
 mod listen;
 mod mdns;
+mod memory;
 mod pxe_filter;
 mod systemd;
 
@@ -60,6 +61,7 @@ const EMBEDDED_DEFAULTS: &str = "[DEFAULT]\nauth_strategy = noauth\nlisten_addre
     [ironic]\nauth_type = none\nendpoint_override = http://127.0.0.1:6385\n[pxe_filter]\ndriver = noop\n";
 
 fn main() -> ExitCode {
+    memory::configure();
     let cli = Cli::parse();
     if cli.print_sample_config {
         return print_sample_config();
@@ -184,6 +186,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         debug: defaults.debug,
         healthcheck: defaults.healthcheck,
         request_timeout: std::time::Duration::from_secs(protection.request_timeout),
+        max_continue_body: usize::try_from(protection.max_continue_body_size).unwrap_or(usize::MAX),
+        continue_body_budget: protection.continue_body_budget,
+        trusted_proxies: protection.trusted_proxies.clone(),
         ..ApiOptions::default()
     };
     let limits = ContinueLimits::new(
@@ -200,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         });
     }
+    memory::spawn_trimmer();
     let app =
         inspector_api::router(AppState::new(conductor.clone(), api, auth).with_limits(limits));
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -77,14 +77,11 @@ fn is_public(path: &str) -> bool {
     segments.len() <= 1 || path == "/v1/continue" || path == "/v1/continue/"
 }
 
-/// The middleware's own 400: empty body, the reason in the log.
+/// The middleware's own 400, with the reason as the error message (upstream
+/// puts it in the status line and sends an empty body).
 fn malformed(reason: &str) -> Response {
     tracing::info!(%reason, "rejected an Authorization header");
-    (
-        StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
-    )
-        .into_response()
+    crate::error::ApiError::bad_request(reason).into_response()
 }
 
 /// Authenticates the request; private routes need an authenticated user.

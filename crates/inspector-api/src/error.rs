@@ -1,6 +1,8 @@
 //! The only place that turns failures into HTTP statuses and error bodies.
 
-use axum::http::{StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use inspector_core::CoreError;
 use serde_json::json;
@@ -21,6 +23,14 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: 400,
+            message: message.into(),
+        }
+    }
+
+    /// A 503: the ramdisk and clients retry it (see `Retry-After`).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            status: 503,
             message: message.into(),
         }
     }
@@ -59,8 +69,64 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(status = self.status, error = %self.message, "request failed");
         }
-        json(status, &json!({"error": {"message": self.message}}))
+        let mut response = json(status, &json!({"error": {"message": self.message}}));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 is worth a retry; callers may set a more precise wait.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        response
     }
+}
+
+/// Gives answers made outside the handlers (axum's rejections: a 413 for a
+/// body over the limit, a 400 for a malformed one) the API's error format;
+/// a 413 also closes the connection, as the rest of its body was not read.
+/// `/healthcheck` keeps its plain-text answers.
+pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
+    let health = request.uri().path() == "/healthcheck";
+    let response = next.run(request).await;
+    let status = response.status();
+    if health || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    let is_json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        return Response::from_parts(parts, body);
+    }
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text
+    };
+    let answer = ApiError {
+        status: status.as_u16(),
+        message,
+    }
+    .into_response();
+    let (answer_parts, answer_body) = answer.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &answer_parts.headers {
+        if !parts.headers.contains_key(name) || name == header::CONTENT_TYPE {
+            parts.headers.insert(name.clone(), value.clone());
+        }
+    }
+    Response::from_parts(parts, answer_body)
 }
 
 /// No route: 404 in the error format.

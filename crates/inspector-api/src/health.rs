@@ -1,15 +1,16 @@
 //! `/healthcheck` (when `[healthcheck] enabled`) and the request id.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use inspector_core::Origin;
 use tracing::Instrument;
+
+use crate::client::ClientAddress;
 
 /// `GET /healthcheck`: 200 with an empty text body; `HEAD`: 204.
 pub(crate) async fn healthcheck(request: Request) -> Response {
@@ -39,8 +40,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
             request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()),
             client_address: parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip().to_string()),
+                .get::<ClientAddress>()
+                .map(|client| client.0.to_string()),
         }))
     }
 }

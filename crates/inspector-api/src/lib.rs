@@ -7,6 +7,7 @@
 //! nothing about the database or Ironic.
 
 mod auth;
+mod client;
 mod encoding;
 mod error;
 mod handlers;
@@ -42,8 +43,12 @@ pub struct ApiOptions {
     pub can_manage_boot: bool,
     /// `[DEFAULT] debug`: 500 bodies carry the error text.
     pub debug: bool,
-    /// Largest body accepted on `/v1/continue` (bytes).
+    /// Largest body accepted on `/v1/continue` (bytes); default 16 MiB.
     pub max_continue_body: usize,
+    /// Bytes of `/v1/continue` bodies held at once; 0 disables; default 16 MiB.
+    pub continue_body_budget: u64,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Largest body accepted elsewhere (bytes).
     pub max_body: usize,
     /// Serve `/healthcheck` (`[healthcheck] enabled`).
@@ -58,7 +63,9 @@ impl Default for ApiOptions {
             api_max_limit: 1000,
             can_manage_boot: true,
             debug: false,
-            max_continue_body: 100 * 1024 * 1024,
+            max_continue_body: 16 * 1024 * 1024,
+            continue_body_budget: 16 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
             max_body: 1024 * 1024,
             healthcheck: false,
             request_timeout: std::time::Duration::from_secs(60),
@@ -73,6 +80,7 @@ pub struct AppState {
     pub(crate) options: Arc<ApiOptions>,
     pub(crate) auth: Auth,
     pub(crate) limits: ContinueLimits,
+    pub(crate) bodies: protection::BodyBudget,
     pub(crate) requests: metrics::RequestCounters,
 }
 
@@ -81,6 +89,7 @@ impl AppState {
     pub fn new(conductor: Conductor, options: ApiOptions, auth: Auth) -> Self {
         Self {
             conductor,
+            bodies: protection::BodyBudget::new(options.continue_body_budget),
             options: Arc::new(options),
             auth,
             limits: ContinueLimits::default(),
@@ -135,7 +144,7 @@ fn routes(state: AppState) -> Router {
         .route(
             "/v1/continue",
             post(continue_::ramdisk_data).layer(continue_limit).layer(
-                axum::middleware::from_fn_with_state(state.clone(), protection::limit_continue),
+                axum::middleware::from_fn_with_state(state.clone(), protection::admit_continue),
             ),
         )
         .route("/v1/introspection", get(i::list))
@@ -188,6 +197,11 @@ fn routes(state: AppState) -> Router {
     } else {
         api
     };
-    app.layer(axum::middleware::from_fn(health::request_id))
-        .with_state(state)
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        client::resolve,
+    ))
+    .layer(axum::middleware::from_fn(error::json_errors))
+    .layer(axum::middleware::from_fn(health::request_id))
+    .with_state(state)
 }

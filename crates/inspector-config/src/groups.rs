@@ -258,6 +258,14 @@ pub struct ApiProtectionOptions {
     pub continue_rate_overall: u32,
     /// Seconds before a request other than `/v1/continue` is answered 503; 0 disables; default 60.
     pub request_timeout: u64,
+    /// Largest `/v1/continue` body in bytes; default 16 MiB.
+    pub max_continue_body_size: u64,
+    /// Bytes of `/v1/continue` bodies held at once (all requests together);
+    /// more are answered 503 with `Retry-After`; 0 disables; default 16 MiB (a parsed payload takes many times its size).
+    pub continue_body_budget: u64,
+    /// Peers whose `X-Forwarded-For` names the client (addresses or networks);
+    /// default none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `[DEFAULT] use_json`: log lines as JSON; default false.
     pub use_json: bool,
 }
@@ -268,6 +276,8 @@ impl ApiProtectionOptions {
         ("continue_rate_per_client", "50"),
         ("continue_rate_overall", "1000"),
         ("request_timeout", "60"),
+        ("max_continue_body_size", "16777216"),
+        ("continue_body_budget", "16777216"),
     ];
 
     /// Reads `[api]` and `[DEFAULT] use_json`.
@@ -279,12 +289,36 @@ impl ApiProtectionOptions {
             continue_rate_per_client: clamp(number("continue_rate_per_client")?),
             continue_rate_overall: clamp(number("continue_rate_overall")?),
             request_timeout: number("request_timeout")?.max(0).unsigned_abs(),
+            max_continue_body_size: number("max_continue_body_size")?.max(1).unsigned_abs(),
+            continue_body_budget: number("continue_body_budget")?.max(0).unsigned_abs(),
+            trusted_proxies: section
+                .typed(
+                    "trusted_proxies",
+                    "a list of IP addresses or networks (192.0.2.1, 10.0.0.0/8, 2001:db8::/32)",
+                    parse_networks,
+                )?
+                .unwrap_or_default(),
             use_json: sources
                 .section("DEFAULT", &[])
                 .boolean("use_json")?
                 .unwrap_or(false),
         })
     }
+}
+
+/// A comma-separated list of addresses (one host each) or CIDR networks.
+fn parse_networks(text: &str) -> Option<Vec<ipnet::IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>().ok().or_else(|| {
+                item.parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
+        })
+        .collect()
 }
 
 /// `[timeline]`: how much of each introspection's story is kept (options of

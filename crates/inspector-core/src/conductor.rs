@@ -361,7 +361,22 @@ pub(crate) fn json_patch(operations: Vec<serde_json::Value>) -> Result<Patch> {
         .map_err(|e| CoreError::unexpected("ValueError", e))
 }
 
-/// An Ironic failure inside processing: upstream's "unexpected exception".
+/// An Ironic failure inside processing: upstream's "unexpected exception",
+/// or 503 when a retry may fix it.
 pub(crate) fn unexpected(error: IronicError) -> CoreError {
+    if is_transient(&error) {
+        return CoreError::unavailable(format!(
+            "Ironic is unavailable, retry later: {}",
+            error.message()
+        ));
+    }
     CoreError::unexpected(ironic_exception_class(&error), error.message())
+}
+
+/// Whether an Ironic failure may go away by itself: Ironic not reached, timed
+/// out, a 5xx (503 after the client's retries), or the node still locked.
+pub(crate) fn is_transient(error: &IronicError) -> bool {
+    use inspector_ironic::ErrorKind as K;
+    matches!(error.kind(), K::Unavailable | K::NodeLocked)
+        || error.status().is_some_and(|status| status >= 500)
 }

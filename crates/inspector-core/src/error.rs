@@ -48,6 +48,20 @@ impl CoreError {
         }
     }
 
+    /// A 503: a service the engine needs (Ironic) failed in a way a retry
+    /// may fix; nothing was recorded as failed.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            status: 503,
+            message: message.into(),
+        }
+    }
+
+    /// Whether this is [`CoreError::unavailable`].
+    pub fn is_unavailable(&self) -> bool {
+        self.status == 503
+    }
+
     /// Upstream's framing of any failure that is not a service error:
     /// `Unexpected exception <class> during processing: <message>` (500).
     pub fn unexpected(class: &str, message: impl std::fmt::Display) -> Self {
@@ -63,6 +77,14 @@ impl From<inspector_rules::RuleFailure> for CoreError {
     fn from(failure: inspector_rules::RuleFailure) -> Self {
         match failure {
             inspector_rules::RuleFailure::Error(message) => Self::bad_request(message),
+            inspector_rules::RuleFailure::Unexpected(raised)
+                if raised.class == IRONIC_UNAVAILABLE =>
+            {
+                Self::unavailable(format!(
+                    "Ironic is unavailable, retry later: {}",
+                    raised.message
+                ))
+            }
             inspector_rules::RuleFailure::Unexpected(raised) => {
                 Self::unexpected(&raised.class, raised.message)
             }
@@ -72,6 +94,13 @@ impl From<inspector_rules::RuleFailure> for CoreError {
 
 impl From<CacheError> for CoreError {
     fn from(error: CacheError) -> Self {
+        if error.is_unavailable() {
+            return Self::unavailable(format!("The database is unavailable, retry later: {error}"));
+        }
+        if let CacheError::Ironic(_) = &error {
+            // Ironic unreachable or failing while a node is looked up by name.
+            return Self::unavailable(format!("Ironic is unavailable, retry later: {error}"));
+        }
         let status = match &error {
             CacheError::NotFoundInCache(_)
             | CacheError::NodeNotInCache(_)
@@ -92,6 +121,10 @@ impl From<CacheError> for CoreError {
         }
     }
 }
+
+/// The class a rule's Ironic call that may succeed on retry is raised as
+/// (turned back into [`CoreError::unavailable`]).
+pub(crate) const IRONIC_UNAVAILABLE: &str = "IronicUnavailable";
 
 /// The exception class upstream's SDK would raise for an Ironic error, for
 /// `Unexpected exception <class> during processing: ...` texts.

@@ -35,42 +35,57 @@ fn file_name(format: &str, uuid: &str, mac: &str, bmc: &str, now: DateTime<Utc>)
     out
 }
 
-/// Writes the ramdisk logs of `data`, if any and if configured; failures are only logged.
-pub(crate) fn store(
-    dir: Option<&str>,
-    format: &str,
-    data: &IntrospectionData,
-    node: Option<NodeUuid>,
-) {
-    let Some(logs) = data
-        .get("logs")
-        .and_then(|l| l.as_str())
-        .filter(|l| !l.is_empty())
-    else {
-        tracing::warn!("No logs were passed by the ramdisk");
-        return;
-    };
-    let Some(dir) = dir else {
-        tracing::warn!("ramdisk logs were received, but [processing] ramdisk_logs_dir is not set");
-        return;
-    };
-    let uuid = node.map_or_else(|| "unknown".to_owned(), |u| u.to_string());
-    let mac = pxe_mac(data).map_or_else(|| "unknown".to_owned(), |m| m.replace(':', ""));
-    let bmc = bmc_addresses(data)
-        .0
-        .unwrap_or_else(|| "unknown".to_owned());
-    let path = PathBuf::from(dir).join(file_name(format, &uuid, &mac, &bmc, Utc::now()));
-    let written = base64::engine::general_purpose::STANDARD
-        .decode(logs.trim())
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-            std::fs::write(&path, bytes).map_err(|e| e.to_string())
-        });
-    match written {
-        Ok(()) => tracing::info!(path = %path.display(), "ramdisk logs stored"),
-        Err(error) => {
-            tracing::error!(path = %path.display(), %error, "could not store the ramdisk logs")
+/// The ramdisk logs of a post, taken out of its data before processing
+/// (nothing else reads them, and the data is never stored with them), with
+/// the MAC and BMC address that name their file.
+#[derive(Debug)]
+pub(crate) struct RamdiskLogs {
+    logs: Option<String>,
+    mac: String,
+    bmc: String,
+}
+
+impl RamdiskLogs {
+    /// Removes `logs` from `data`.
+    pub(crate) fn take(data: &mut IntrospectionData) -> Self {
+        let mac = pxe_mac(data).map_or_else(|| "unknown".to_owned(), |m| m.replace(':', ""));
+        let bmc = bmc_addresses(data)
+            .0
+            .unwrap_or_else(|| "unknown".to_owned());
+        let logs = match data.remove("logs") {
+            Some(serde_json::Value::String(logs)) if !logs.is_empty() => Some(logs),
+            _ => None,
+        };
+        Self { logs, mac, bmc }
+    }
+
+    /// Writes the logs, if any and if configured; failures are only logged.
+    pub(crate) fn store(&self, dir: Option<&str>, format: &str, node: Option<NodeUuid>) {
+        let Some(logs) = &self.logs else {
+            tracing::warn!("No logs were passed by the ramdisk");
+            return;
+        };
+        let Some(dir) = dir else {
+            tracing::warn!(
+                "ramdisk logs were received, but [processing] ramdisk_logs_dir is not set"
+            );
+            return;
+        };
+        let uuid = node.map_or_else(|| "unknown".to_owned(), |u| u.to_string());
+        let path =
+            PathBuf::from(dir).join(file_name(format, &uuid, &self.mac, &self.bmc, Utc::now()));
+        let written = base64::engine::general_purpose::STANDARD
+            .decode(logs.trim())
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                std::fs::write(&path, bytes).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => tracing::info!(path = %path.display(), "ramdisk logs stored"),
+            Err(error) => {
+                tracing::error!(path = %path.display(), %error, "could not store the ramdisk logs")
+            }
         }
     }
 }
@@ -106,9 +121,11 @@ mod tests {
     fn logs_are_decoded_into_the_directory() {
         let dir = tempfile::tempdir().unwrap();
         let data = json!({"logs": "aGVsbG8=", "boot_interface": "01-52-54-00-aa-bb-01", "ipmi_address": "10.0.0.5"});
-        let data = data.as_object().cloned().unwrap();
+        let mut data = data.as_object().cloned().unwrap();
         let dir_text = dir.path().join("logs").display().to_string();
-        store(Some(&dir_text), "{uuid}_{mac}_{bmc}.tar.gz", &data, None);
+        let logs = RamdiskLogs::take(&mut data);
+        assert!(data.get("logs").is_none(), "taken out of the data");
+        logs.store(Some(&dir_text), "{uuid}_{mac}_{bmc}.tar.gz", None);
         let written =
             std::fs::read(dir.path().join("logs/unknown_525400aabb01_10.0.0.5.tar.gz")).unwrap();
         assert_eq!(written, b"hello");

@@ -19,7 +19,7 @@ const PREPROCESSING_FAILURES: &str =
 
 impl Conductor {
     /// Processes data posted by the ramdisk; returns the node's UUID once
-    /// the data is applied (power-off and `finished` follow in the background).
+    /// the data is applied, the node powered off and the record finished.
     pub async fn process(&self, data: IntrospectionData) -> Result<NodeUuid> {
         self.process_from(data, &Origin::default()).await
     }
@@ -39,8 +39,12 @@ impl Conductor {
         result
     }
 
-    async fn process_inner(&self, data: IntrospectionData, origin: &Origin) -> Result<NodeUuid> {
-        let logs_data = data.clone();
+    async fn process_inner(
+        &self,
+        mut data: IntrospectionData,
+        origin: &Origin,
+    ) -> Result<NodeUuid> {
+        let logs = crate::logs::RamdiskLogs::take(&mut data);
         let result = self.process_steps(data, origin).await;
         let options = &self.parts().options;
         let store_logs = match &result {
@@ -53,10 +57,9 @@ impl Conductor {
                 .ok()
                 .copied()
                 .or(result.as_ref().err().and_then(|f| f.node));
-            crate::logs::store(
+            logs.store(
                 options.ramdisk_logs_dir.as_deref(),
                 &options.ramdisk_logs_filename_format,
-                &logs_data,
                 node,
             );
         }
@@ -68,7 +71,10 @@ impl Conductor {
         mut data: IntrospectionData,
         origin: &Origin,
     ) -> std::result::Result<NodeUuid, Failure> {
-        let unprocessed = data.clone();
+        // Kept as text (about the body's size) while the hooks work on the parsed
+        // data: a parsed copy of a large payload would take many times more.
+        let unprocessed = serde_json::value::to_raw_value(&data)
+            .map_err(|error| CoreError::internal(format!("cannot encode the data: {error}")))?;
         let hook_failures = self.parts().hooks.before_processing_by_hook(&mut data);
         let mut failures: Vec<String> = hook_failures.iter().map(|(_, t)| t.clone()).collect();
         if let Some(mac) = data.get("boot_interface").and_then(|v| v.as_str()) {
@@ -138,13 +144,20 @@ impl Conductor {
         if let Err(error) = self
             .parts()
             .store
-            .save(record.uuid, false, &unprocessed)
+            .save_encoded(record.uuid, false, &unprocessed)
             .await
         {
             warn!(%error, "failed to store unprocessed data");
         }
         let node = match self.ironic().get_node(&record.uuid.to_string()).await {
             Ok(node) => node,
+            Err(error) if crate::conductor::is_transient(&error) => {
+                // Nothing changed yet: the record stays as it is for the retry.
+                return Err(self
+                    .unavailable(record, unavailable(&error), steps)
+                    .await
+                    .into());
+            }
             Err(error) => {
                 let failure = match error.kind() {
                     ErrorKind::NotFound => CoreError::not_found(format!(
@@ -177,10 +190,13 @@ impl Conductor {
             self.parts().store.save(record.uuid, true, &data).await?;
             steps.note(self, "data_stored", json!({}));
             self.sync_pxe_filter().await?;
-            self.apply_rules(record.uuid, &data, &mut steps).await?;
+            self.apply_rules(record.uuid, data, &mut steps).await?;
             Ok::<(), CoreError>(())
         };
         if let Err(error) = body.await {
+            if error.is_unavailable() {
+                return Err(self.unavailable(record, error, steps).await.into());
+            }
             let uuid = record.uuid;
             return Err(Failure::logged(
                 self.fail(&mut record, error, steps, FailedStep::Processing)
@@ -190,14 +206,35 @@ impl Conductor {
         }
         let power_off = !keep_power_on && record.manage_boot && self.parts().options.power_off;
         let uuid = record.uuid;
-        let conductor = self.clone();
-        self.inner.jobs.spawn(async move {
-            conductor
-                .finish(record, power_off, steps, Outcome::Finished)
-                .await
-        });
+        // The answer waits for the finishing step: a 200 means the record is
+        // finished (a process killed before answering leaves the record for the
+        // ramdisk's retry or the time-out, never an acknowledged post unfinished).
+        self.finish(record, power_off, steps, Outcome::Finished)
+            .await
+            .map_err(|error| Failure::logged(error, Some(uuid)))?;
         info!("introspection data processed");
         Ok(uuid)
+    }
+
+    /// Ironic failed in a way a retry may fix: the record keeps its state
+    /// (`waiting`, or `processing`, which takes the retried post), the run's
+    /// timeline so far is written with what happened, and the ramdisk gets
+    /// 503 so that it posts again.
+    pub(crate) async fn unavailable(
+        &self,
+        mut record: NodeInfo,
+        error: CoreError,
+        mut steps: Steps,
+    ) -> CoreError {
+        warn!(error = %error.message, "Ironic is unavailable, the ramdisk may retry");
+        steps.note(
+            self,
+            "ironic_unavailable",
+            json!({"message": error.message}),
+        );
+        self.record_timeline(record.uuid, steps.into_events()).await;
+        record.release_lock();
+        error
     }
 
     /// Keeps a post that matched no node among the unmatched reports; a
@@ -330,24 +367,26 @@ impl Conductor {
         power_off: bool,
         mut steps: Steps,
         outcome: Outcome,
-    ) {
+    ) -> Result<()> {
         let uuid = record.uuid;
         if power_off {
-            let answer = match self
+            let refusal = match self
                 .ironic()
                 .set_power_state(uuid, PowerTarget::PowerOff)
                 .await
             {
-                Ok(()) => "accepted".to_owned(),
-                Err(error) => error.message().to_owned(),
+                Ok(()) => None,
+                Err(error) if crate::conductor::is_transient(&error) => {
+                    return Err(self.unavailable(record, unavailable(&error), steps).await);
+                }
+                Err(error) => Some(error.message().to_owned()),
             };
-            let refused = answer != "accepted";
             steps.note(
                 self,
                 "power_action",
-                json!({"target": "power off", "answer": answer}),
+                json!({"target": "power off", "answer": refusal.as_deref().unwrap_or("accepted")}),
             );
-            if refused {
+            if let Some(answer) = refusal {
                 let enrolled = self
                     .ironic()
                     .get_node(&uuid.to_string())
@@ -357,14 +396,14 @@ impl Conductor {
                     let message = format!(
                         "Failed to power off node {uuid}, check its power management configuration: {answer}"
                     );
-                    self.fail(
-                        &mut record,
-                        CoreError::bad_request(message),
-                        steps,
-                        FailedStep::PowerOff,
-                    )
-                    .await;
-                    return;
+                    return Err(self
+                        .fail(
+                            &mut record,
+                            CoreError::bad_request(message),
+                            steps,
+                            FailedStep::PowerOff,
+                        )
+                        .await);
                 }
             }
         }
@@ -376,13 +415,23 @@ impl Conductor {
         {
             Ok(()) => {
                 self.inner.metrics.ended(outcome);
-                info!(node = %uuid, "introspection finished successfully")
+                info!(node = %uuid, "introspection finished successfully");
+                Ok(())
             }
             Err(error) => {
-                warn!(node = %uuid, %error, "could not finish the introspection")
+                warn!(node = %uuid, %error, "could not finish the introspection");
+                Err(error.into())
             }
         }
     }
+}
+
+/// The ramdisk's answer for an Ironic failure a retry may fix.
+fn unavailable(error: &inspector_ironic::IronicError) -> CoreError {
+    CoreError::unavailable(format!(
+        "Ironic is unavailable, retry later: {}",
+        error.message()
+    ))
 }
 
 /// A failed `/v1/continue`, and whether the ramdisk logs are kept for it.

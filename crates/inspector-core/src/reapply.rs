@@ -17,23 +17,24 @@ impl Conductor {
     /// first), in the background.
     pub async fn reapply(&self, uuid: NodeUuid, data: Option<IntrospectionData>) -> Result<()> {
         let store = &self.parts().store;
+        if matches!(store, crate::storage::DataStore::None) {
+            return Err(store_disabled());
+        }
+        // Then the record: data is stored only for a node that has one.
+        let mut record = self.cache().get_node(uuid).await?;
         let data = match data {
             Some(data) => {
                 store.save(uuid, false, &data).await?;
                 data
             }
             None => store.load(uuid, false).await.map_err(|error| match error {
-                StoreError::Disabled => CoreError::bad_request(
-                    "Inspector is not configured to store introspection data. Set the [processing]store_data \
-                     configuration option to change this.",
-                ),
+                StoreError::Disabled => store_disabled(),
                 StoreError::NotFound(message) => CoreError::not_found(message),
                 StoreError::Failed(message) | StoreError::Swift(message) => {
                     CoreError::bad_request(message)
                 }
             })?,
         };
-        let mut record = self.cache().get_node(uuid).await?;
         if !record.acquire_lock(self.cache().locks(), false).await? {
             return Err(CoreError::conflict("Node locked, please, try again later"));
         }
@@ -78,11 +79,14 @@ impl Conductor {
             self.update_node(&node, &mut data, &mut steps).await?;
             self.parts().store.save(record.uuid, true, &data).await?;
             steps.note(self, "data_stored", json!({}));
-            self.apply_rules(record.uuid, &data, &mut steps).await?;
+            self.apply_rules(record.uuid, data, &mut steps).await?;
             Ok(())
         };
         match body.await {
-            Ok(()) => self.finish(record, false, steps, Outcome::Reapplied).await,
+            Ok(()) => {
+                // A failed final write is logged by `finish`; no one waits for the answer.
+                let _ = self.finish(record, false, steps, Outcome::Reapplied).await;
+            }
             Err(error) => {
                 warn!(error = %error.message, "Failed reapply for node {}, Error: {}", record.uuid, error.message);
                 self.fail(&mut record, error, steps, FailedStep::Reapply)
@@ -90,4 +94,12 @@ impl Conductor {
             }
         }
     }
+}
+
+/// The answer when `[processing] store_data = none`.
+fn store_disabled() -> CoreError {
+    CoreError::bad_request(
+        "Inspector is not configured to store introspection data. Set the [processing]store_data \
+         configuration option to change this.",
+    )
 }

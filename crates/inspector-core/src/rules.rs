@@ -24,7 +24,11 @@ fn store_failure(error: StoreError) -> CoreError {
 }
 
 fn raised(error: IronicError) -> RuleFailure {
-    RuleFailure::Unexpected(Raised::new(ironic_exception_class(&error), error.message()))
+    let class = match crate::conductor::is_transient(&error) {
+        true => crate::error::IRONIC_UNAVAILABLE,
+        false => ironic_exception_class(&error),
+    };
+    RuleFailure::Unexpected(Raised::new(class, error.message()))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> std::result::Result<Value, RuleFailure> {
@@ -86,7 +90,7 @@ impl Conductor {
     pub(crate) async fn apply_rules(
         &self,
         uuid: NodeUuid,
-        data: &IntrospectionData,
+        data: IntrospectionData,
         steps: &mut Steps,
     ) -> Result<()> {
         let docs = self.rules().await?;
@@ -99,7 +103,7 @@ impl Conductor {
             conductor: self,
             uuid,
         };
-        let data = Value::Object(data.clone());
+        let data = Value::Object(data);
         let applied = set.apply(&data, &target).await.map_err(CoreError::from)?;
         let rules: Vec<Value> = applied
             .into_iter()

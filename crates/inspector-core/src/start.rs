@@ -61,6 +61,10 @@ impl Conductor {
                     "Cannot get node {node_id}: {}",
                     error.message()
                 )),
+                _ if crate::conductor::is_transient(&error) => CoreError::unavailable(format!(
+                    "Ironic is unavailable, retry later: cannot get node {node_id}: {}",
+                    error.message()
+                )),
                 _ => CoreError::internal(format!("Cannot get node {node_id}: {}", error.message())),
             })?;
         let span = info_span!("introspection", node = %node.uuid);
@@ -68,10 +72,14 @@ impl Conductor {
             self.check_provision_state(&node)?;
             if manage_boot {
                 let validation = self.ironic().validate_node(node.uuid).await.map_err(|e| {
-                    CoreError::internal(format!(
-                        "Failed validation of power interface: {}",
-                        e.message()
-                    ))
+                    let message = format!("Failed validation of power interface: {}", e.message());
+                    if crate::conductor::is_transient(&e) {
+                        CoreError::unavailable(format!(
+                            "Ironic is unavailable, retry later: {message}"
+                        ))
+                    } else {
+                        CoreError::internal(message)
+                    }
                 })?;
                 let power = validation.get("power").cloned().unwrap_or_default();
                 if power.result != Some(true) {

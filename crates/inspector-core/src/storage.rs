@@ -61,7 +61,12 @@ impl SwiftStore {
         }
     }
 
-    async fn save(&self, uuid: NodeUuid, processed: bool, data: &Value) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        uuid: NodeUuid,
+        processed: bool,
+        data: &(impl serde::Serialize + Sync + ?Sized),
+    ) -> Result<(), StoreError> {
         let container = self.objects.container();
         self.objects.ensure_container().await.map_err(|error| {
             StoreError::Swift(format!(
@@ -110,6 +115,21 @@ impl From<StoreError> for crate::error::CoreError {
     }
 }
 
+/// The data as stored: every key but `logs`, serialized without a copy.
+struct WithoutLogs<'a>(&'a IntrospectionData);
+
+impl serde::Serialize for WithoutLogs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let kept = self.0.iter().filter(|(key, _)| key.as_str() != "logs");
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in kept {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
 impl DataStore {
     /// Stores one item; the top-level `logs` key is never stored.
     pub async fn save(
@@ -118,24 +138,36 @@ impl DataStore {
         processed: bool,
         data: &IntrospectionData,
     ) -> Result<(), StoreError> {
+        self.save_serialized(uuid, processed, &WithoutLogs(data))
+            .await
+    }
+
+    /// Stores one item already encoded as JSON (without `logs`).
+    pub async fn save_encoded(
+        &self,
+        uuid: NodeUuid,
+        processed: bool,
+        data: &serde_json::value::RawValue,
+    ) -> Result<(), StoreError> {
+        self.save_serialized(uuid, processed, data).await
+    }
+
+    async fn save_serialized(
+        &self,
+        uuid: NodeUuid,
+        processed: bool,
+        data: &(impl serde::Serialize + Sync + ?Sized),
+    ) -> Result<(), StoreError> {
         match self {
             DataStore::None => {
                 tracing::debug!(node = %uuid, "introspection data storage is disabled");
                 Ok(())
             }
-            DataStore::Database(cache) => {
-                let mut copy = data.clone();
-                copy.remove("logs");
-                cache
-                    .store_introspection_data(uuid, processed, &Value::Object(copy))
-                    .await
-                    .map_err(|e| StoreError::Failed(e.to_string()))
-            }
-            DataStore::Swift(store) => {
-                let mut copy = data.clone();
-                copy.remove("logs");
-                store.save(uuid, processed, &Value::Object(copy)).await
-            }
+            DataStore::Database(cache) => cache
+                .store_introspection_data(uuid, processed, data)
+                .await
+                .map_err(|e| StoreError::Failed(e.to_string())),
+            DataStore::Swift(store) => store.save(uuid, processed, data).await,
         }
     }
 

@@ -1,5 +1,6 @@
-//! The transition table, exactly as specified (including the missing `error`
-//! transitions from `waiting`, `finished` and `aborting`).
+//! The transition table as specified (including the missing `error`
+//! transitions from `waiting`, `finished` and `aborting`), plus `process`
+//! from `processing` for the ramdisk's retry.
 
 use inspector_types::{Event, State};
 
@@ -19,6 +20,9 @@ pub fn next(state: State, event: Event) -> Result<State, InvalidTransition> {
         (S::Waiting, E::Abort) => S::Aborting,
 
         (S::Processing, E::Finish) => S::Finished,
+        // The ramdisk's retry after a processing attempt Ironic's unavailability
+        // (or a killed process) cut short; not in upstream's table.
+        (S::Processing, E::Process) => S::Processing,
         (S::Processing, E::Error | E::Timeout) => S::Error,
 
         (S::Finished, E::Start) => S::Starting,

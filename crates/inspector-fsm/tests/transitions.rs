@@ -29,7 +29,8 @@ use rstest::rstest;
 #[case::waiting_reapply(State::Waiting, Event::Reapply, None)]
 #[case::processing_start(State::Processing, Event::Start, None)]
 #[case::processing_wait(State::Processing, Event::Wait, None)]
-#[case::processing_process(State::Processing, Event::Process, None)]
+// Not in the specification's table: the ramdisk's retry (docs/compatibility.md).
+#[case::processing_process(State::Processing, Event::Process, Some(State::Processing))]
 #[case::processing_finish(State::Processing, Event::Finish, Some(State::Finished))]
 #[case::processing_error(State::Processing, Event::Error, Some(State::Error))]
 #[case::processing_timeout(State::Processing, Event::Timeout, Some(State::Error))]

@@ -39,6 +39,6 @@ pub struct HookFailure {
     pub hook: &'static str,
     /// The text stored in the record's `error` and returned to the ramdisk.
     pub message: String,
-    /// The HTTP status: 400 for expected errors, 500 for unexpected ones.
+    /// The HTTP status: 400 (a retry of the same data fails the same way).
     pub status: u16,
 }

@@ -151,13 +151,16 @@ impl HookSet {
                         status: 400,
                     });
                 }
+                // Hooks read only the data and the node: whatever they trip
+                // over, the same post would trip over it again, so it is the
+                // data's fault (400), never a retryable 500.
                 Err(HookError::Unexpected { class, message }) => {
                     return Err(HookFailure {
                         hook: hook.name(),
                         message: format!(
                             "Unexpected exception {class} during processing: {message}"
                         ),
-                        status: 500,
+                        status: 400,
                     });
                 }
             }

@@ -59,15 +59,19 @@ impl SwiftObjects {
         object: Option<&str>,
     ) -> Result<osauth::client::RequestBuilder, String> {
         let (client, endpoint) = self.connection().await?;
-        let mut url = format!(
-            "{}/{}",
-            endpoint.as_str().trim_end_matches('/'),
-            self.container
-        );
-        if let Some(object) = object {
-            url = format!("{url}/{object}");
+        // Container and object are single path segments, percent-encoded;
+        // names a URL cannot carry as a segment are refused.
+        let names: Vec<&str> = std::iter::once(self.container.as_str())
+            .chain(object)
+            .collect();
+        if let Some(name) = names.iter().find(|name| matches!(**name, "" | "." | "..")) {
+            return Err(format!("invalid Swift container or object name {name:?}"));
         }
-        let url = Url::parse(&url).map_err(|e| e.to_string())?;
+        let mut url = Url::parse(endpoint.as_str()).map_err(|e| e.to_string())?;
+        url.path_segments_mut()
+            .map_err(|()| format!("invalid Swift endpoint {endpoint}"))?
+            .pop_if_empty()
+            .extend(names);
         Ok(client.request(method, url))
     }
 

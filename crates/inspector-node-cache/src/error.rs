@@ -110,6 +110,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the database cannot be used for now — no connection (the server
+    /// is down or restarting), the connection closed under the query, the
+    /// disk full — so that a later retry may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        match self {
+            Error::Pool(_) => true,
+            Error::Database(D::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            Error::Database(D::DatabaseError(_, info)) => {
+                let message = info.message().to_ascii_lowercase();
+                message.contains("disk is full")
+                    || message.contains("no space left")
+                    || message.contains("server has gone away")
+                    || message.contains("lost connection")
+                    || message.contains("connection closed")
+                    || message.contains("terminating connection")
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a transaction failing with this error may simply be retried
     /// (deadlock, serialization failure, SQLite busy).
     pub(crate) fn is_transient(&self) -> bool {

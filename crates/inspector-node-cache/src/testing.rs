@@ -9,7 +9,6 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 
@@ -168,6 +167,16 @@ impl TestDatabase {
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.url.backend()
+    }
+
+    /// The text column `line` of every row `sql` returns (checks such as
+    /// `SELECT integrity_check AS line FROM pragma_integrity_check`).
+    pub fn lines(&self, sql: &str) -> Result<Vec<String>> {
+        let sql = sql.to_owned();
+        let rows: Vec<Line> = self
+            .db
+            .run_blocking(move |conn| Ok(diesel::sql_query(sql).load(conn)?))?;
+        Ok(rows.into_iter().map(|row| row.line).collect())
     }
 
     /// Number of rows in `table`.

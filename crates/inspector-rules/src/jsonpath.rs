@@ -309,6 +309,22 @@ impl Parser<'_> {
 
 type Found<'a> = Vec<Cow<'a, Value>>;
 
+/// The most values one path may find. Each `..$` or `..*` after a `..` can
+/// multiply the matches by the size of the document (`$..$..$..x` grows as
+/// its cube): beyond this the evaluation fails instead of exhausting memory.
+const MAX_FOUND: usize = 100_000;
+
+/// Fails once `found` holds more than [`MAX_FOUND`] values.
+fn bounded(found: &Found<'_>) -> Result<(), PathEvalError> {
+    if found.len() > MAX_FOUND {
+        return Err(Raised::new(
+            "ValueError",
+            format!("the path finds more than {MAX_FOUND} values"),
+        ));
+    }
+    Ok(())
+}
+
 fn find<'a>(
     step: &Step,
     here: Cow<'a, Value>,
@@ -329,6 +345,7 @@ fn find<'a>(
             let mut found = Vec::new();
             for value in find(left, here, root)? {
                 found.extend(find(right, value, root)?);
+                bounded(&found)?;
             }
             Ok(found)
         }
@@ -357,6 +374,7 @@ fn descend<'a>(
     found: &mut Found<'a>,
 ) -> Result<(), PathEvalError> {
     found.extend(find(step, here.clone(), root)?);
+    bounded(found)?;
     let children: Vec<Cow<'a, Value>> = match here {
         Cow::Borrowed(Value::Array(items)) => items.iter().map(Cow::Borrowed).collect(),
         Cow::Borrowed(Value::Object(map)) => map.values().map(Cow::Borrowed).collect(),
@@ -512,6 +530,8 @@ mod tests {
     #[case::negative_index_on_dict("a[-1]", "KeyError")]
     #[case::index_on_number("i[0]", "TypeError")]
     #[case::star_on_float("f[*]", "TypeError")]
+    // Found by the jsonpath fuzz target: matches multiplied by each `..$`.
+    #[case::exponential_descent("$.$..$..$..$..$..$.$.$..$..osos", "ValueError")]
     fn evaluation_errors(#[case] path: &str, #[case] class: &str) {
         let data = sample();
         let error = JsonPath::parse(path)

@@ -30,3 +30,34 @@ pub(crate) fn spawn_service(config: &Path) -> (Child, String) {
         .expect("the service says where it listens");
     (child, url)
 }
+
+/// A field of `/proc/<pid>/status` in KiB (`VmRSS:`, `VmHWM:`); 0 when unreadable.
+#[allow(dead_code)] // Not every benchmark reads it.
+pub(crate) fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Writes the benchmarks' `inspector.conf` in `dir`: loopback, a free port,
+/// SQLite at `database`, the fake Ironic at `ironic_url`, no rate limits, no
+/// PXE filter, no clean-up; returns its path.
+#[allow(dead_code)] // Not every benchmark uses it.
+pub(crate) fn write_config(dir: &Path, database: &Path, ironic_url: &str) -> std::path::PathBuf {
+    let config = dir.join("inspector.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[DEFAULT]\nauth_strategy = noauth\nlisten_address = 127.0.0.1\nlisten_port = 0\nclean_up_period = 0\n\
+             [database]\nconnection = sqlite:///{}\n[ironic]\nauth_type = none\nendpoint_override = {ironic_url}\n\
+             [api]\ncontinue_rate_per_client = 0\ncontinue_rate_overall = 0\n[pxe_filter]\ndriver = noop\n",
+            database.display()
+        ),
+    )
+    .expect("the configuration is written");
+    config
+}

@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub(crate) mod fault_proxy;
+
 /// A running service; killed when dropped.
 pub(crate) struct Service {
     child: Child,
@@ -35,6 +37,16 @@ impl Service {
     #[allow(dead_code)] // Not every test binary reads it.
     pub(crate) fn dir(&self) -> &Path {
         self._dir.path()
+    }
+
+    /// Starts the service again on the same directory and configuration
+    /// (after [`Service::kill`]); `url` is where it listens now.
+    #[allow(dead_code)] // Not every test binary restarts services.
+    pub(crate) fn restart(&mut self) {
+        let (child, url, log) = spawn(&self._dir.path().join("inspector.conf"), &[]);
+        self.child = child;
+        self.url = url;
+        self.log = log;
     }
 
     /// The lines the service logged so far.
@@ -75,9 +87,23 @@ pub(crate) fn start_with_env(
         config.replace("{dir}", &dir.path().display().to_string()),
     )
     .unwrap();
+    let (child, url, log) = spawn(&path, env);
+    Service {
+        child,
+        url,
+        log,
+        _dir: dir,
+    }
+}
+
+/// Runs the binary with the configuration at `path`; returns it once it listens.
+fn spawn(
+    path: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ironic-inspector"))
         .arg("--config-file")
-        .arg(&path)
+        .arg(path)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stderr(Stdio::piped())
@@ -98,12 +124,7 @@ pub(crate) fn start_with_env(
     let url = receiver
         .recv_timeout(Duration::from_secs(20))
         .expect("the service starts and says where it listens");
-    Service {
-        child,
-        url,
-        log,
-        _dir: dir,
-    }
+    (child, url, log)
 }
 
 /// The `inspector.conf` of the tests: loopback, random port, SQLite in `{dir}`,
@@ -161,4 +182,31 @@ pub(crate) async fn finished_status(
 #[allow(dead_code)] // Not every test binary reads JSON.
 pub(crate) async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// The upstream ramdisk fixture as posted by a machine whose first interface
+/// (and PXE boot interface) has `mac`.
+#[allow(dead_code)] // Not every test binary posts ramdisk data.
+pub(crate) fn payload(mac: &str) -> serde_json::Value {
+    let mut data: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+    ))
+    .unwrap();
+    data["inventory"]["interfaces"][0]["mac_address"] = serde_json::json!(mac);
+    data["boot_interface"] = serde_json::json!(format!("01-{}", mac.replace(':', "-")));
+    data
+}
+
+/// `POST /v1/introspection/<node>?manage_boot=0`: starts an introspection
+/// without boot management; returns the answer.
+#[allow(dead_code)] // Not every test binary starts introspections.
+pub(crate) async fn start_introspection(
+    http: &reqwest::Client,
+    url: &str,
+    node: &str,
+) -> reqwest::Response {
+    http.post(format!("{url}/v1/introspection/{node}?manage_boot=0"))
+        .send()
+        .await
+        .unwrap()
 }

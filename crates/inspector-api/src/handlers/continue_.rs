@@ -18,6 +18,7 @@ pub(crate) async fn ramdisk_data(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let data = json_object(&body)?;
+    drop(body); // the parsed data is all that is kept
     let uuid = state.conductor.process_from(data, &origin).await?;
     Ok(json(StatusCode::OK, &json!({"uuid": uuid.to_string()})))
 }

@@ -47,7 +47,12 @@ impl ProcessingHook for Capabilities {
         }
         let cpu = inventory
             .get("cpu")
-            .ok_or_else(|| HookError::unexpected("KeyError", "'cpu'"))?;
+            .filter(|cpu| cpu.is_object())
+            .ok_or_else(|| {
+                HookError::error(
+                    "Invalid introspection data: inventory.cpu is missing or not an object",
+                )
+            })?;
         let flags: Vec<&str> = cpu
             .get("flags")
             .and_then(Value::as_array)

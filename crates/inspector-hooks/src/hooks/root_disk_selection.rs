@@ -135,7 +135,17 @@ impl ProcessingHook for RootDiskSelection {
                 let size = root
                     .get("size")
                     .and_then(|s| s.as_i64().or_else(|| s.as_f64().map(|f| f as i64)))
-                    .ok_or_else(|| HookError::unexpected("KeyError", "'size'"))?;
+                    .ok_or_else(|| {
+                        let what = match root {
+                            Value::Object(_) => "an object without a numeric size",
+                            Value::String(_) => "a string",
+                            Value::Array(_) => "a list",
+                            _ => "not an object",
+                        };
+                        HookError::error(format!(
+                            "Invalid introspection data: root_disk.size is missing or not a number (root_disk is {what})"
+                        ))
+                    })?;
                 let gb = size.div_euclid(GIB);
                 if gb == 0 {
                     tracing::warn!("the root disk is too small or its size is unknown");

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{HttpIronic, Request};
-use crate::error::Result;
+use crate::error::{IronicError, Result};
 use crate::model::{
     InterfaceValidation, NewNode, NewPort, Node, NodeQuery, Port, PortQuery, PowerTarget,
     ProvisionAction,
@@ -42,6 +42,13 @@ fn patch_body(patch: &Patch) -> Value {
 #[async_trait]
 impl Ironic for HttpIronic {
     async fn get_node(&self, ident: &str) -> Result<Node> {
+        if super::is_node_collection(ident) {
+            // `/v1/nodes/detail` is Ironic's node list, not a node.
+            return Err(IronicError::from_status(
+                404,
+                format!("Node {ident} could not be found."),
+            ));
+        }
         let min = if NodeUuid::is_uuid_like(ident) {
             BASE
         } else {

@@ -139,6 +139,18 @@ impl HttpIronic {
 
     /// Sends `request`, retrying while Ironic answers 409 (node locked) or 503.
     async fn send(&self, request: Request) -> Result<reqwest::Response> {
+        // Checked before anything is sent, the version negotiation too.
+        if let Some(segment) = unaddressable(&request.path) {
+            // The URL would name another resource (`/v1/nodes/..` is the node
+            // list): what Ironic would answer for a name it cannot hold.
+            return Err(IronicError::from_status(
+                404,
+                format!(
+                    "{} {segment} could not be found.",
+                    resource_name(&request.path)
+                ),
+            ));
+        }
         let version = self.api_version().await?;
         if version < request.min_version {
             return Err(IronicError::new(
@@ -362,5 +374,51 @@ mod tests {
             Some("abc")
         );
         assert_eq!(next_marker("http://ironic:6385/v1/nodes?limit=2"), None);
+    }
+}
+
+/// A path segment that cannot reach Ironic as the resource it names: empty,
+/// `.` or `..` (dropped or resolved by every URL parser, even percent-encoded).
+fn unaddressable(path: &[String]) -> Option<&str> {
+    path.iter()
+        .map(String::as_str)
+        .find(|segment| matches!(*segment, "" | "." | ".."))
+}
+
+/// Whether `ident` names one of Ironic's node collections (`/v1/nodes/detail`)
+/// rather than a node.
+pub(crate) fn is_node_collection(ident: &str) -> bool {
+    matches!(ident, "detail" | "validate")
+}
+
+/// How Ironic's 404 names the resource of `path` ("Node", "Port", ...).
+fn resource_name(path: &[String]) -> &'static str {
+    match path.first().map(String::as_str) {
+        Some("ports") => "Port",
+        _ if path.get(2).map(String::as_str) == Some("traits") => "Trait",
+        _ => "Node",
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use rstest::rstest;
+
+    use super::unaddressable;
+
+    #[rstest]
+    #[case(&["nodes", "node-1"], None)]
+    #[case(&["nodes", "a b"], None)]
+    #[case(&["nodes", "."], Some("."))]
+    #[case(&["nodes", ".."], Some(".."))]
+    #[case(&["nodes", ""], Some(""))]
+    #[case(&["nodes", "detail"], None)]
+    #[case(&["nodes", "n1", "traits", ".."], Some(".."))]
+    fn segments_that_would_name_another_resource(
+        #[case] path: &[&str],
+        #[case] refused: Option<&str>,
+    ) {
+        let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(unaddressable(&path), refused);
     }
 }

@@ -15,7 +15,7 @@ impl NodeCache {
         &self,
         uuid: NodeUuid,
         processed: bool,
-        data: &serde_json::Value,
+        data: &(impl serde::Serialize + ?Sized),
     ) -> Result<()> {
         let encoded = serde_json::to_string(data)?;
         self.db

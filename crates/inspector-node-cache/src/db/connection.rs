@@ -4,7 +4,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 
-use crate::db::{Backend, drivers};
+use crate::db::Backend;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::db::drivers;
 use crate::url::DatabaseUrl;
 
 /// A connection to any supported backend (diesel's `MultiConnection`).

@@ -1,7 +1,9 @@
 //! The connection pool and the bridge from async callers to blocking diesel work.
 
 mod connection;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod driver_connection;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod drivers;
 mod group_commit;
 mod state_type;
