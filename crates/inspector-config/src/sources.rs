@@ -158,6 +158,9 @@ impl ConfigSources {
     }
 }
 
+/// The longest value `$references` may expand to.
+const MAX_EXPANDED: usize = 64 * 1024;
+
 /// Typed access to one section of [`ConfigSources`].
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
@@ -318,6 +321,15 @@ impl<'a> Lookup<'a> {
                 })));
             };
             out.push_str(&value);
+            if out.len() > MAX_EXPANDED {
+                // `a = $a$a` doubles at each of the 16 levels: refuse, not exhaust memory.
+                return Err(self.invalid(
+                    option,
+                    text,
+                    raw,
+                    "a value whose $references expand to at most 65536 characters",
+                ));
+            }
             rest = after;
         }
         out.push_str(rest);
@@ -402,6 +414,19 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "f0.conf:2: option x in group [a] refers to $nope, which is not set"
+        );
+    }
+
+    #[test]
+    fn self_references_that_double_at_each_level_are_refused() {
+        // Found by the ini fuzz target: 2^16 copies exhausted memory.
+        let sources = sources(&["[a]\nx = $x$x\n"]);
+        let error = sources.section("a", &[]).string("x").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("expand to at most 65536 characters"),
+            "{error}"
         );
     }
 
