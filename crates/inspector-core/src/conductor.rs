@@ -365,10 +365,7 @@ pub(crate) fn json_patch(operations: Vec<serde_json::Value>) -> Result<Patch> {
 /// or 503 when a retry may fix it.
 pub(crate) fn unexpected(error: IronicError) -> CoreError {
     if is_transient(&error) {
-        return CoreError::unavailable(format!(
-            "Ironic is unavailable, retry later: {}",
-            error.message()
-        ));
+        return CoreError::ironic_unavailable(error.message());
     }
     CoreError::unexpected(ironic_exception_class(&error), error.message())
 }

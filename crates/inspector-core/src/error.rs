@@ -57,6 +57,12 @@ impl CoreError {
         }
     }
 
+    /// A 503 for an Ironic failure a retry may fix: `Ironic is unavailable,
+    /// retry later: <what failed>`.
+    pub fn ironic_unavailable(what: impl std::fmt::Display) -> Self {
+        Self::unavailable(format!("Ironic is unavailable, retry later: {what}"))
+    }
+
     /// Whether this is [`CoreError::unavailable`].
     pub fn is_unavailable(&self) -> bool {
         self.status == 503
@@ -80,10 +86,7 @@ impl From<inspector_rules::RuleFailure> for CoreError {
             inspector_rules::RuleFailure::Unexpected(raised)
                 if raised.class == IRONIC_UNAVAILABLE =>
             {
-                Self::unavailable(format!(
-                    "Ironic is unavailable, retry later: {}",
-                    raised.message
-                ))
+                Self::ironic_unavailable(&raised.message)
             }
             inspector_rules::RuleFailure::Unexpected(raised) => {
                 Self::unexpected(&raised.class, raised.message)
@@ -99,7 +102,7 @@ impl From<CacheError> for CoreError {
         }
         if let CacheError::Ironic(_) = &error {
             // Ironic unreachable or failing while a node is looked up by name.
-            return Self::unavailable(format!("Ironic is unavailable, retry later: {error}"));
+            return Self::ironic_unavailable(error);
         }
         let status = match &error {
             CacheError::NotFoundInCache(_)

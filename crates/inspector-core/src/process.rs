@@ -154,7 +154,11 @@ impl Conductor {
             Err(error) if crate::conductor::is_transient(&error) => {
                 // Nothing changed yet: the record stays as it is for the retry.
                 return Err(self
-                    .unavailable(record, unavailable(&error), steps)
+                    .unavailable(
+                        record,
+                        CoreError::ironic_unavailable(error.message()),
+                        steps,
+                    )
                     .await
                     .into());
             }
@@ -377,7 +381,13 @@ impl Conductor {
             {
                 Ok(()) => None,
                 Err(error) if crate::conductor::is_transient(&error) => {
-                    return Err(self.unavailable(record, unavailable(&error), steps).await);
+                    return Err(self
+                        .unavailable(
+                            record,
+                            CoreError::ironic_unavailable(error.message()),
+                            steps,
+                        )
+                        .await);
                 }
                 Err(error) => Some(error.message().to_owned()),
             };
@@ -424,14 +434,6 @@ impl Conductor {
             }
         }
     }
-}
-
-/// The ramdisk's answer for an Ironic failure a retry may fix.
-fn unavailable(error: &inspector_ironic::IronicError) -> CoreError {
-    CoreError::unavailable(format!(
-        "Ironic is unavailable, retry later: {}",
-        error.message()
-    ))
 }
 
 /// A failed `/v1/continue`, and whether the ramdisk logs are kept for it.

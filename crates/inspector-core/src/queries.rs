@@ -74,11 +74,9 @@ impl Conductor {
                 inspector_node_cache::IronicError::BadRequest(message) => {
                     CoreError::bad_request(format!("Cannot get node {node_id}: {message}"))
                 }
-                inspector_node_cache::IronicError::Other(message) => {
-                    CoreError::unavailable(format!(
-                        "Ironic is unavailable, retry later: cannot get node {node_id}: {message}"
-                    ))
-                }
+                inspector_node_cache::IronicError::Other(message) => CoreError::ironic_unavailable(
+                    format_args!("cannot get node {node_id}: {message}"),
+                ),
                 other => CoreError::internal(other.to_string()),
             })
     }

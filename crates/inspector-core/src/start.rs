@@ -61,10 +61,9 @@ impl Conductor {
                     "Cannot get node {node_id}: {}",
                     error.message()
                 )),
-                _ if crate::conductor::is_transient(&error) => CoreError::unavailable(format!(
-                    "Ironic is unavailable, retry later: cannot get node {node_id}: {}",
-                    error.message()
-                )),
+                _ if crate::conductor::is_transient(&error) => CoreError::ironic_unavailable(
+                    format_args!("cannot get node {node_id}: {}", error.message()),
+                ),
                 _ => CoreError::internal(format!("Cannot get node {node_id}: {}", error.message())),
             })?;
         let span = info_span!("introspection", node = %node.uuid);
@@ -74,9 +73,7 @@ impl Conductor {
                 let validation = self.ironic().validate_node(node.uuid).await.map_err(|e| {
                     let message = format!("Failed validation of power interface: {}", e.message());
                     if crate::conductor::is_transient(&e) {
-                        CoreError::unavailable(format!(
-                            "Ironic is unavailable, retry later: {message}"
-                        ))
+                        CoreError::ironic_unavailable(message)
                     } else {
                         CoreError::internal(message)
                     }
