@@ -1,6 +1,10 @@
 //! Where the API listens: TCP (`listen_address` / `listen_port`), TLS over TCP
 //! (`use_ssl` with `[ssl] cert_file` / `key_file`), or a UNIX socket
-//! (`listen_unix_socket`, `listen_unix_socket_mode`).
+//! (`listen_unix_socket`, `listen_unix_socket_mode`); each connection is
+//! served by `connection.rs` over the checks of `screen.rs`.
+
+mod connection;
+mod screen;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,16 +15,17 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
-use axum::serve::{IncomingStream, Listener};
-use inspector_config::DefaultOptions;
+use axum::extract::ConnectInfo;
+use axum::serve::Listener;
+use inspector_config::{ApiProtectionOptions, DefaultOptions};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::server::TlsStream;
-use tower::ServiceExt;
+
+pub(crate) use connection::ConnectionLimits;
 
 /// TLS handshakes that do not finish in this time are dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,18 +58,32 @@ impl Endpoint {
     }
 }
 
+impl ConnectionLimits {
+    /// The limits `[api]` sets.
+    pub(crate) fn from_options(options: &ApiProtectionOptions) -> Self {
+        Self {
+            max_connections: (options.max_connections > 0)
+                .then(|| usize::try_from(options.max_connections).unwrap_or(usize::MAX)),
+            header_read_timeout: (options.header_read_timeout > 0)
+                .then(|| Duration::from_secs(options.header_read_timeout)),
+            head: screen::Limits::default(),
+        }
+    }
+}
+
 /// Serves `app` on `endpoint` until `shutdown` completes; once bound, the
 /// URL clients reach it by (`http://ADDR:PORT`, `https://...`) goes to
 /// `listening` (nothing for a UNIX socket); systemd hears that the service
 /// is ready.
 pub(crate) async fn serve(
     endpoint: Endpoint,
+    limits: ConnectionLimits,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     listening: tokio::sync::oneshot::Sender<String>,
 ) -> anyhow::Result<()> {
     let (address, tls) = match endpoint {
-        Endpoint::Unix(path, mode) => return serve_unix(path, mode, app, shutdown).await,
+        Endpoint::Unix(path, mode) => return serve_unix(path, mode, limits, app, shutdown).await,
         Endpoint::Tcp(address) => (address, None),
         Endpoint::Tls(address, acceptor) => (address, Some(acceptor)),
     };
@@ -76,26 +95,14 @@ pub(crate) async fn serve(
     let url = format!("{scheme}://{local}");
     crate::systemd::ready(&url);
     let _ = listening.send(url);
-    if let Some(acceptor) = tls {
-        tracing::info!("listening on https://{local}");
-        // The client address reaches the handlers as `ConnectInfo`, as on plain TCP.
-        let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TlsListener>| {
-            let peer = *incoming.remote_addr();
-            let app = app.clone().map_request(move |mut request: Request| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
-            std::future::ready(Ok::<_, std::convert::Infallible>(app))
-        });
-        axum::serve(TlsListener::new(tcp, acceptor), per_connection)
-            .with_graceful_shutdown(shutdown)
-            .await?;
-    } else {
-        tracing::info!("listening on http://{local}");
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(tcp, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+    tracing::info!("listening on {scheme}://{local}");
+    // The client address reaches the handlers as `ConnectInfo`.
+    let peer = |address: &SocketAddr| Some(ConnectInfo(*address));
+    match tls {
+        Some(acceptor) => {
+            connection::serve(TlsListener::new(tcp, acceptor), app, limits, shutdown, peer).await;
+        }
+        None => connection::serve(tcp, app, limits, shutdown, peer).await,
     }
     Ok(())
 }
@@ -116,6 +123,7 @@ fn tcp_address(defaults: &DefaultOptions) -> anyhow::Result<SocketAddr> {
 async fn serve_unix(
     path: PathBuf,
     mode: Option<u32>,
+    limits: ConnectionLimits,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -132,11 +140,9 @@ async fn serve_unix(
     }
     tracing::info!("listening on unix:{}", path.display());
     crate::systemd::ready(&format!("unix:{}", path.display()));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    connection::serve(listener, app, limits, shutdown, |_| None).await;
     let _ = std::fs::remove_file(&path);
-    Ok(served?)
+    Ok(())
 }
 
 fn tls_acceptor(defaults: &DefaultOptions) -> anyhow::Result<TlsAcceptor> {

@@ -238,7 +238,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let advertisement = mdns_options
         .enabled
         .then(|| tokio::spawn(advertise(mdns_options, service_catalog, listening_on)));
-    listen::serve(endpoint, app, shutdown_signal(), listening).await?;
+    listen::serve(
+        endpoint,
+        listen::ConnectionLimits::from_options(&protection),
+        app,
+        shutdown_signal(),
+        listening,
+    )
+    .await?;
     systemd::stopping();
     let _ = stop.send(true);
     tracing::info!("stopping: finishing background work");

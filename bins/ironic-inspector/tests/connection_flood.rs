@@ -2,6 +2,8 @@
 //! 50 clients sending their headers one byte every 200 ms, while a normal
 //! client keeps asking for a status. The normal client's answers all come,
 //! and their latency is reported beside the same calls without the flood.
+//! The limits are the `[api]` options: `header_read_timeout` closes slow and
+//! idle connections, `max_connections` holds further clients in the backlog.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // Test helpers unwrap; figures are printed.
 
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use inspector_fake_ironic::FakeIronic;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const IDLE: usize = 1_000;
@@ -88,4 +90,55 @@ async fn normal_clients_are_served_through_a_connection_flood() {
     assert_eq!(flooded.len(), CALLS, "every call was answered");
     // A fresh connection is still accepted once the flood is gone.
     assert_eq!(http.get(&status_url).send().await.unwrap().status(), 200);
+}
+
+/// Reads until the service closes `stream`; how long that took.
+async fn closed_after(mut stream: TcpStream) -> Duration {
+    let waited = Instant::now();
+    let mut sink = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut sink)).await;
+    waited.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_limits_are_the_api_options() {
+    let fake = FakeIronic::start().await.unwrap();
+    let service = common::start(&common::config(
+        &fake.url(),
+        "auth_strategy = noauth\n",
+        "[api]\nmax_connections = 3\nheader_read_timeout = 2\n",
+    ));
+    let address = service.url.trim_start_matches("http://").to_owned();
+
+    // An idle connection and a slow head are both closed after 2 s.
+    let idle = TcpStream::connect(&address).await.unwrap();
+    let mut slow = TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /v1/rules HTTP/1.1\r\nhost")
+        .await
+        .unwrap();
+    let (idle, slow) = tokio::join!(closed_after(idle), closed_after(slow));
+    for waited in [idle, slow] {
+        assert!(
+            waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
+            "{waited:?}"
+        );
+    }
+
+    // Three connections are served at once; a fourth waits until one closes.
+    let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| TcpStream::connect(&address)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let http = reqwest::Client::new();
+    let rules = format!("{}/v1/rules", service.url);
+    let waiting = tokio::time::timeout(Duration::from_millis(700), http.get(&rules).send()).await;
+    assert!(
+        waiting.is_err(),
+        "a fourth connection was served: {waiting:?}"
+    );
+    drop(held);
+    let served = tokio::time::timeout(Duration::from_secs(5), http.get(&rules).send()).await;
+    assert_eq!(served.unwrap().unwrap().status(), 200);
 }

@@ -140,8 +140,12 @@ async fn ironic_failing_during_continue_gets_a_retry_that_finishes(#[case] fault
     );
 }
 
+#[rstest]
+#[case::unreachable(Fault::Refuse)]
+#[case::storm_of_500(Fault::Status(500))]
+#[case::storm_of_503(Fault::Status(503))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ironic_down_while_starting_answers_503_and_recovers() {
+async fn ironic_failing_while_starting_answers_503_and_recovers(#[case] fault: Fault) {
     let fake = FakeIronic::start().await.unwrap();
     let proxy = FaultProxy::start(&fake.url()).await;
     let service = start(&proxy.url(), "");
@@ -149,9 +153,18 @@ async fn ironic_down_while_starting_answers_503_and_recovers() {
     let node = fake.add_node(json!({"driver": "ipmi", "provision_state": "manageable"}));
     fake.add_port(node, "52:54:00:17:01:01");
 
-    proxy.set(Fault::Refuse);
+    proxy.set(fault);
     let answer = common::start_introspection(&http, &service.url, &node.to_string()).await;
-    assert_eq!(answer.status(), 503, "{}", answer.text().await.unwrap());
+    let status = answer.status();
+    let error: Value = answer.json().await.unwrap();
+    assert_eq!(status, 503, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ironic"),
+        "names Ironic: {error}"
+    );
 
     proxy.set(Fault::None);
     let answer = common::start_introspection(&http, &service.url, &node.to_string()).await;

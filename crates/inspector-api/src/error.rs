@@ -44,6 +44,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The error body in encoding A, for answers written below the router.
+    pub fn body(&self) -> String {
+        encode_sorted(&json!({"error": {"message": self.message}}))
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         Self {
@@ -69,7 +76,12 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(status = self.status, error = %self.message, "request failed");
         }
-        let mut response = json(status, &json!({"error": {"message": self.message}}));
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            self.body(),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // Every 503 is worth a retry; callers may set a more precise wait.
             response

@@ -458,6 +458,24 @@ const OWN: &[OptionDoc] = &[
         X-Forwarded-For is never trusted.",
     ),
     opt(
+        "api",
+        "max_connections",
+        K::Integer,
+        Some("4096"),
+        "Client connections served at once; further clients wait in the listen backlog until one \
+        closes. Each takes a file descriptor: keep it below the process's open-file limit \
+        (LimitNOFILE in the systemd unit). Set to 0 to disable this limit.",
+    ),
+    opt(
+        "api",
+        "header_read_timeout",
+        K::Integer,
+        Some("60"),
+        "Seconds a client has to send the head (request line and headers) of each request, the \
+        time an idle keep-alive connection waits for its next request included; the connection \
+        is closed after it. Set to 0 to disable the time-out.",
+    ),
+    opt(
         "capabilities",
         "boot_mode",
         K::Boolean,

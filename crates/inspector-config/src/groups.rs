@@ -266,6 +266,11 @@ pub struct ApiProtectionOptions {
     /// Peers whose `X-Forwarded-For` names the client (addresses or networks);
     /// default none.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Client connections served at once; 0 disables; default 4096.
+    pub max_connections: u32,
+    /// Seconds a client has to send a request head (idle keep-alive time
+    /// included); 0 disables; default 60.
+    pub header_read_timeout: u64,
     /// `[DEFAULT] use_json`: log lines as JSON; default false.
     pub use_json: bool,
 }
@@ -278,6 +283,8 @@ impl ApiProtectionOptions {
         ("request_timeout", "60"),
         ("max_continue_body_size", "16777216"),
         ("continue_body_budget", "16777216"),
+        ("max_connections", "4096"),
+        ("header_read_timeout", "60"),
     ];
 
     /// Reads `[api]` and `[DEFAULT] use_json`.
@@ -291,6 +298,8 @@ impl ApiProtectionOptions {
             request_timeout: number("request_timeout")?.max(0).unsigned_abs(),
             max_continue_body_size: number("max_continue_body_size")?.max(1).unsigned_abs(),
             continue_body_budget: number("continue_body_budget")?.max(0).unsigned_abs(),
+            max_connections: clamp(number("max_connections")?),
+            header_read_timeout: number("header_read_timeout")?.max(0).unsigned_abs(),
             trusted_proxies: section
                 .typed(
                     "trusted_proxies",

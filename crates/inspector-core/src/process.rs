@@ -99,6 +99,10 @@ impl Conductor {
                 }
                 record
             }
+            // The database being away is not the data's fault: 503, retried.
+            Err(unavailable) if unavailable.is_unavailable() => {
+                return Err(CoreError::from(unavailable).into());
+            }
             Err(other) => {
                 failures.push(format!("Look up error: {other}"));
                 None
@@ -220,7 +224,7 @@ impl Conductor {
         Ok(uuid)
     }
 
-    /// Ironic failed in a way a retry may fix: the record keeps its state
+    /// Ironic or the database failed in a way a retry may fix: the record keeps its state
     /// (`waiting`, or `processing`, which takes the retried post), the run's
     /// timeline so far is written with what happened, and the ramdisk gets
     /// 503 so that it posts again.
@@ -230,12 +234,13 @@ impl Conductor {
         error: CoreError,
         mut steps: Steps,
     ) -> CoreError {
-        warn!(error = %error.message, "Ironic is unavailable, the ramdisk may retry");
-        steps.note(
-            self,
-            "ironic_unavailable",
-            json!({"message": error.message}),
-        );
+        warn!(error = %error.message, "processing cannot go on for now, the ramdisk may retry");
+        let what = if error.message.starts_with("The database") {
+            "database_unavailable"
+        } else {
+            "ironic_unavailable"
+        };
+        steps.note(self, what, json!({"message": error.message}));
         self.record_timeline(record.uuid, steps.into_events()).await;
         record.release_lock();
         error

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The store failed.
     #[error("{0}")]
     Failed(String),
+    /// The database is unavailable for now (a retry may succeed).
+    #[error("{0}")]
+    Unavailable(String),
     /// Swift failed (the spec's texts; 400 as upstream).
     #[error("{0}")]
     Swift(String),
@@ -107,11 +110,24 @@ impl SwiftStore {
     }
 }
 
+/// A database failure of the store: unavailable for now, or failed.
+fn database_failure(error: CacheError) -> StoreError {
+    if error.is_unavailable() {
+        StoreError::Unavailable(format!("The database is unavailable, retry later: {error}"))
+    } else {
+        StoreError::Failed(error.to_string())
+    }
+}
+
 /// Storing processed or unprocessed data inside processing: a failure is a
-/// service error (400) with the store's text.
+/// service error (400) with the store's text; the database being away is a
+/// 503 the ramdisk retries.
 impl From<StoreError> for crate::error::CoreError {
     fn from(error: StoreError) -> Self {
-        Self::bad_request(error.to_string())
+        match error {
+            StoreError::Unavailable(message) => Self::unavailable(message),
+            other => Self::bad_request(other.to_string()),
+        }
     }
 }
 
@@ -166,7 +182,7 @@ impl DataStore {
             DataStore::Database(cache) => cache
                 .store_introspection_data(uuid, processed, data)
                 .await
-                .map_err(|e| StoreError::Failed(e.to_string())),
+                .map_err(database_failure),
             DataStore::Swift(store) => store.save(uuid, processed, data).await,
         }
     }
@@ -187,7 +203,7 @@ impl DataStore {
                 Err(error @ CacheError::DataNotFound { .. }) => {
                     Err(StoreError::NotFound(error.to_string()))
                 }
-                Err(error) => Err(StoreError::Failed(error.to_string())),
+                Err(error) => Err(database_failure(error)),
             },
             DataStore::Swift(store) => store.load(uuid, processed).await,
         }

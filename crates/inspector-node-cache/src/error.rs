@@ -114,21 +114,13 @@ impl Error {
     /// is down or restarting), the connection closed under the query, the
     /// disk full — so that a later retry may succeed.
     pub fn is_unavailable(&self) -> bool {
-        use diesel::result::{DatabaseErrorKind, Error as D};
+        use diesel::result::Error as D;
         match self {
             Error::Pool(_) => true,
-            Error::Database(D::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )) => true,
+            Error::Database(error) if connection_lost(error) => true,
             Error::Database(D::DatabaseError(_, info)) => {
                 let message = info.message().to_ascii_lowercase();
-                message.contains("disk is full")
-                    || message.contains("no space left")
-                    || message.contains("server has gone away")
-                    || message.contains("lost connection")
-                    || message.contains("connection closed")
-                    || message.contains("terminating connection")
+                message.contains("disk is full") || message.contains("no space left")
             }
             _ => false,
         }
@@ -146,5 +138,34 @@ impl Error {
             }
             _ => false,
         }
+    }
+}
+
+/// Whether `error` says the connection to the server is gone (closed,
+/// reset, the server restarting): the connection is not used again, and
+/// the request is answered 503.
+pub(crate) fn connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    match error {
+        D::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        D::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            [
+                "server has gone away",
+                "lost connection",
+                "connection closed",
+                "connection to the server is closed",
+                "terminating connection",
+                "broken pipe",
+                "connection reset",
+                "input/output error",
+            ]
+            .iter()
+            .any(|sign| message.contains(sign))
+        }
+        _ => false,
     }
 }

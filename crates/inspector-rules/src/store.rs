@@ -13,6 +13,9 @@ pub enum StoreError {
     /// The storage failed.
     #[error("{0}")]
     Backend(String),
+    /// The storage is unavailable for now (a retry may succeed).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Rule storage. Each call is one transaction.

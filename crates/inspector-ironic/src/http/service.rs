@@ -66,9 +66,12 @@ pub(crate) fn from_osauth(error: osauth::Error) -> IronicError {
         osauth::ErrorKind::ResourceNotFound => ErrorKind::NotFound,
         osauth::ErrorKind::Conflict => ErrorKind::Conflict,
         osauth::ErrorKind::IncompatibleApiVersion => ErrorKind::IncompatibleVersion,
+        // A 5xx (osauth keeps no status: the version document at the first
+        // call) is Ironic failing for now, as a 5xx of any other call is.
         osauth::ErrorKind::EndpointNotFound
         | osauth::ErrorKind::OperationTimedOut
-        | osauth::ErrorKind::ProtocolError => ErrorKind::Unavailable,
+        | osauth::ErrorKind::ProtocolError
+        | osauth::ErrorKind::InternalServerError => ErrorKind::Unavailable,
         _ => ErrorKind::Other,
     };
     IronicError::new(kind, error.to_string())

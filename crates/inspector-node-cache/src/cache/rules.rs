@@ -44,7 +44,11 @@ fn params_of(text: Option<String>) -> Result<Map<String, Value>> {
 }
 
 fn store_error(error: Error) -> StoreError {
-    StoreError::Backend(error.to_string())
+    if error.is_unavailable() {
+        StoreError::Unavailable(format!("The database is unavailable, retry later: {error}"))
+    } else {
+        StoreError::Backend(error.to_string())
+    }
 }
 
 /// Rules with their conditions and actions, ordered by creation time, ties

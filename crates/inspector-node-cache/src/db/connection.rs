@@ -27,6 +27,19 @@ pub(crate) enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+impl AnyConnection {
+    /// Whether a statement found the connection to the server gone.
+    fn is_lost(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(conn) => conn.is_lost(),
+            #[cfg(feature = "mysql")]
+            Self::Mysql(conn) => conn.is_lost(),
+            Self::Sqlite(_) => false,
+        }
+    }
+}
+
 /// Opens connections of the backend the URL names (never by trial and error).
 #[derive(Debug)]
 pub(crate) struct ConnectionManager {
@@ -97,10 +110,13 @@ impl ManageConnection for ConnectionManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    /// A connection left inside a transaction (a panic half-way through one)
-    /// is discarded, never handed out again.
+    /// A connection left inside a transaction (a panic half-way through one),
+    /// or one whose server went away, is discarded, never handed out again.
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
         use diesel::connection::{TransactionManager, TransactionManagerStatus};
+        if conn.is_lost() {
+            return true;
+        }
         match <AnyConnection as diesel::Connection>::TransactionManager::transaction_manager_status_mut(conn) {
             TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
             TransactionManagerStatus::InError => true,

@@ -24,7 +24,29 @@ pub(crate) trait Open: AsyncConnection + Sized {
 }
 
 /// A connection of a pure-Rust driver with diesel's blocking interface.
-pub(crate) struct DriverConnection<C: AsyncConnection>(Wrapped<C>);
+pub(crate) struct DriverConnection<C: AsyncConnection> {
+    inner: Wrapped<C>,
+    /// A statement failed because the connection to the server is gone: the
+    /// pool discards this connection instead of handing it out again.
+    lost: bool,
+}
+
+impl<C: AsyncConnection> DriverConnection<C> {
+    /// Whether the connection to the server was found gone.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost
+    }
+}
+
+/// Notes in `lost` a failure that says the connection is gone.
+fn note_lost<T>(lost: &mut bool, result: QueryResult<T>) -> QueryResult<T> {
+    if let Err(error) = &result
+        && crate::error::connection_lost(error)
+    {
+        *lost = true;
+    }
+    result
+}
 
 impl<C: AsyncConnection> ConnectionSealed for DriverConnection<C> {}
 
@@ -62,7 +84,10 @@ where
     Wrapped<C>: SimpleConnection,
 {
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
-        deadlock_ends_the_transaction(self.0.batch_execute(query))
+        note_lost(
+            &mut self.lost,
+            deadlock_ends_the_transaction(self.inner.batch_execute(query)),
+        )
     }
 }
 
@@ -75,32 +100,35 @@ where
     type TransactionManager = DriverTransactionManager;
 
     fn establish(target: &str) -> ConnectionResult<Self> {
-        C::open(target).map(Self)
+        C::open(target).map(|inner| Self { inner, lost: false })
     }
 
     fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
     where
         T: QueryFragment<Self::Backend> + QueryId,
     {
-        deadlock_ends_the_transaction(self.0.execute_returning_count(source))
+        note_lost(
+            &mut self.lost,
+            deadlock_ends_the_transaction(self.inner.execute_returning_count(source)),
+        )
     }
 
     fn transaction_state(
         &mut self,
     ) -> &mut <Self::TransactionManager as TransactionManager<Self>>::TransactionStateData {
-        Connection::transaction_state(&mut self.0)
+        Connection::transaction_state(&mut self.inner)
     }
 
     fn instrumentation(&mut self) -> &mut dyn Instrumentation {
-        Connection::instrumentation(&mut self.0)
+        Connection::instrumentation(&mut self.inner)
     }
 
     fn set_instrumentation(&mut self, instrumentation: impl Instrumentation) {
-        Connection::set_instrumentation(&mut self.0, instrumentation);
+        Connection::set_instrumentation(&mut self.inner, instrumentation);
     }
 
     fn set_prepared_statement_cache_size(&mut self, size: CacheSize) {
-        Connection::set_prepared_statement_cache_size(&mut self.0, size);
+        Connection::set_prepared_statement_cache_size(&mut self.inner, size);
     }
 }
 
@@ -126,7 +154,10 @@ where
         T: Query + QueryFragment<Self::Backend> + QueryId + 'query,
         Self::Backend: diesel::expression::QueryMetadata<T::SqlType>,
     {
-        deadlock_ends_the_transaction(self.0.load(source))
+        note_lost(
+            &mut self.lost,
+            deadlock_ends_the_transaction(self.inner.load(source)),
+        )
     }
 }
 
@@ -144,20 +175,26 @@ where
         <WrappedManager<C> as TransactionManager<Wrapped<C>>>::TransactionStateData;
 
     fn begin_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
-        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0);
+        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.inner);
         if status.transaction_depth().ok().flatten().is_none() {
             DEADLOCKED.set(false);
         }
-        WrappedManager::<C>::begin_transaction(&mut conn.0)
+        note_lost(
+            &mut conn.lost,
+            WrappedManager::<C>::begin_transaction(&mut conn.inner),
+        )
     }
 
     fn rollback_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
         if DEADLOCKED.get() {
-            WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0)
+            WrappedManager::<C>::transaction_manager_status_mut(&mut conn.inner)
                 .set_requires_rollback_maybe_up_to_top_level(true);
         }
-        let result = WrappedManager::<C>::rollback_transaction(&mut conn.0);
-        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0);
+        let result = note_lost(
+            &mut conn.lost,
+            WrappedManager::<C>::rollback_transaction(&mut conn.inner),
+        );
+        let status = WrappedManager::<C>::transaction_manager_status_mut(&mut conn.inner);
         if status.transaction_depth().ok().flatten().is_none() {
             DEADLOCKED.set(false);
         }
@@ -165,17 +202,20 @@ where
     }
 
     fn commit_transaction(conn: &mut DriverConnection<C>) -> QueryResult<()> {
-        WrappedManager::<C>::commit_transaction(&mut conn.0)
+        note_lost(
+            &mut conn.lost,
+            WrappedManager::<C>::commit_transaction(&mut conn.inner),
+        )
     }
 
     fn transaction_manager_status_mut(
         conn: &mut DriverConnection<C>,
     ) -> &mut TransactionManagerStatus {
-        WrappedManager::<C>::transaction_manager_status_mut(&mut conn.0)
+        WrappedManager::<C>::transaction_manager_status_mut(&mut conn.inner)
     }
 
     fn is_broken_transaction_manager(conn: &mut DriverConnection<C>) -> bool {
-        WrappedManager::<C>::is_broken_transaction_manager(&mut conn.0)
+        WrappedManager::<C>::is_broken_transaction_manager(&mut conn.inner)
     }
 }
 
@@ -185,11 +225,11 @@ where
     Wrapped<C>: diesel::r2d2::R2D2Connection + Connection<Backend = C::Backend>,
 {
     fn ping(&mut self) -> QueryResult<()> {
-        self.0.ping()
+        self.inner.ping()
     }
 
     fn is_broken(&mut self) -> bool {
-        self.0.is_broken()
+        self.lost || self.inner.is_broken()
     }
 }
 
@@ -199,7 +239,7 @@ where
     Wrapped<C>: diesel::migration::MigrationConnection + Connection<Backend = C::Backend>,
 {
     fn setup(&mut self) -> QueryResult<usize> {
-        self.0.setup()
+        self.inner.setup()
     }
 }
 
