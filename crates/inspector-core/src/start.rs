@@ -101,16 +101,18 @@ impl Conductor {
                 .await?;
             info!(manage_boot, "introspection started");
             self.inner.metrics.started();
+            // The node as read here decides the boot device's persistence: no second read.
+            let persistent = persistent_boot(&node.driver_info);
             if manage_boot {
                 let conductor = self.clone();
                 self.inner.jobs.spawn(async move {
-                    if let Err(error) = conductor.prepare_boot(record, steps).await {
+                    if let Err(error) = conductor.prepare_boot(record, persistent, steps).await {
                         warn!(%error, "boot preparation failed");
                     }
                 });
                 Ok(())
             } else {
-                self.prepare_boot(record, steps).await
+                self.prepare_boot(record, persistent, steps).await
             }
         }
         .instrument(span)
@@ -120,13 +122,20 @@ impl Conductor {
     /// Boot preparation (§3.3), under the node lock; ends with `wait` or
     /// `error`. Its timeline is written with that state change, before the
     /// lock is released, so that it comes before anything a ramdisk post records.
-    async fn prepare_boot(&self, mut record: NodeInfo, mut steps: Steps) -> Result<()> {
+    async fn prepare_boot(
+        &self,
+        mut record: NodeInfo,
+        persistent: bool,
+        mut steps: Steps,
+    ) -> Result<()> {
         let uuid = record.uuid;
         if let Err(error) = record.acquire_lock(self.cache().locks(), true).await {
             self.record_timeline(uuid, steps.into_events()).await;
             return Err(error.into());
         }
-        let outcome = self.prepare_boot_body(&record, &mut steps).await;
+        let outcome = self
+            .prepare_boot_body(&record, persistent, &mut steps)
+            .await;
         match outcome {
             Ok(()) => {
                 let before = steps.into_events();
@@ -178,7 +187,12 @@ impl Conductor {
         }
     }
 
-    async fn prepare_boot_body(&self, record: &NodeInfo, steps: &mut Steps) -> Result<()> {
+    async fn prepare_boot_body(
+        &self,
+        record: &NodeInfo,
+        persistent: bool,
+        steps: &mut Steps,
+    ) -> Result<()> {
         let uuid = record.uuid;
         let query = PortQuery {
             node: Some(uuid),
@@ -212,16 +226,17 @@ impl Conductor {
             );
             return Ok(());
         }
-        self.set_boot_device_and_reboot(uuid, steps).await
+        self.set_boot_device_and_reboot(uuid, persistent, steps)
+            .await
     }
 
-    async fn set_boot_device_and_reboot(&self, uuid: NodeUuid, steps: &mut Steps) -> Result<()> {
+    async fn set_boot_device_and_reboot(
+        &self,
+        uuid: NodeUuid,
+        persistent: bool,
+        steps: &mut Steps,
+    ) -> Result<()> {
         let ironic = self.ironic();
-        let id = uuid.to_string();
-        let node = ironic.get_node(&id).await.map_err(|e| {
-            CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
-        })?;
-        let persistent = persistent_boot(&node.driver_info);
         self.retry("setting the boot device", || {
             ironic.set_boot_device(uuid, "pxe", persistent)
         })
