@@ -98,13 +98,17 @@ impl IronicState {
         marker: Option<&str>,
         limit: usize,
     ) -> FakeResult<(Vec<Value>, Option<String>)> {
-        let node = node.map(|ident| self.resolve(ident)).transpose()?;
+        // The node's UUID as text once, not once per port: fleets have thousands.
+        let node = node
+            .map(|ident| self.resolve(ident).map(|uuid| uuid.to_string()))
+            .transpose()?;
         let address = address.map(str::to_ascii_lowercase);
         let selected = self
             .ports
             .iter()
             .filter(|(_, port)| {
-                node.is_none_or(|n| port["node_uuid"].as_str() == Some(&n.to_string()))
+                node.as_deref()
+                    .is_none_or(|n| port["node_uuid"].as_str() == Some(n))
             })
             .filter(|(_, port)| {
                 address
