@@ -168,33 +168,24 @@ async fn run(backend: Backend) {
         data["boot_interface"] = json!(format!("01-{}", mac.replace(':', "-")));
         serde_json::to_vec(&data).unwrap()
     };
+    // The status of one post of the payload of a machine whose PXE MAC is `mac`.
+    let post = async |mac: String| {
+        let answer = http
+            .post(format!("{base}/v1/continue"))
+            .body(payload(&mac))
+            .send()
+            .await;
+        answer.unwrap().status().as_u16()
+    };
     let unknown = latencies(
         SAMPLES,
-        async |i| {
-            let body = payload(&format!("52:54:04:00:{:02x}:{:02x}", i / 256, i % 256));
-            http.post(format!("{base}/v1/continue"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        },
+        async |i| post(format!("52:54:04:00:{:02x}:{:02x}", i / 256, i % 256)).await,
         400,
     )
     .await;
     let posted = latencies(
         SAMPLES,
-        async |i| {
-            let body = payload(&mac(i * (FLEET / SAMPLES)));
-            http.post(format!("{base}/v1/continue"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        },
+        async |i| post(mac(i * (FLEET / SAMPLES))).await,
         200,
     )
     .await;

@@ -88,15 +88,8 @@ fn spawn(dir: &std::path::Path, index: usize, database: &str, ironic: &str) -> (
 async fn finished_total(http: &reqwest::Client, urls: &[String]) -> usize {
     let mut total = 0;
     for url in urls {
-        let text = http
-            .get(format!("{url}/metrics"))
-            .send()
+        total += support::metrics(http, url)
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        total += text
             .lines()
             .find_map(|l| l.strip_prefix("ironic_inspector_introspections_finished_total "))
             .and_then(|v| v.trim().parse::<usize>().ok())

@@ -42,26 +42,24 @@ fn run(program: &str, args: &[&str]) {
     assert!(status.success(), "{program} {args:?}: {status}");
 }
 
-/// The PostgreSQL cluster's version (`/etc/postgresql/<version>/main`).
-fn postgres_version() -> String {
-    std::fs::read_dir("/etc/postgresql")
+/// `pg_ctlcluster <action>` on the local cluster (`/etc/postgresql/<version>/main`).
+fn pg_ctlcluster(action: &str) {
+    let version = std::fs::read_dir("/etc/postgresql")
         .unwrap()
         .filter_map(Result::ok)
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .next()
-        .unwrap()
+        .unwrap();
+    run(
+        "pg_ctlcluster",
+        &["--skip-systemctl-redirect", &version, "main", action],
+    );
 }
 
 /// Restarts the local server of `backend` as `.ci/run` starts it; waits up to 30 s for it.
 fn restart(backend: Backend) {
     match backend {
-        Backend::Postgres => {
-            let version = postgres_version();
-            run(
-                "pg_ctlcluster",
-                &["--skip-systemctl-redirect", &version, "main", "restart"],
-            );
-        }
+        Backend::Postgres => pg_ctlcluster("restart"),
         _ => {
             run(
                 "mariadb-admin",
@@ -90,13 +88,7 @@ fn restart(backend: Backend) {
 /// Starts the local server of `backend` with `.ci/run`'s command.
 fn start(backend: Backend) {
     match backend {
-        Backend::Postgres => {
-            let version = postgres_version();
-            run(
-                "pg_ctlcluster",
-                &["--skip-systemctl-redirect", &version, "main", "start"],
-            );
-        }
+        Backend::Postgres => pg_ctlcluster("start"),
         _ => run(
             "start-stop-daemon",
             &[

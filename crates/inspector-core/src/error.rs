@@ -63,6 +63,17 @@ impl CoreError {
         Self::unavailable(format!("Ironic is unavailable, retry later: {what}"))
     }
 
+    /// A 503 for a database that is away for now (a restart, a full disk):
+    /// `The database is unavailable, retry later: <what failed>`.
+    pub fn database_unavailable(what: impl std::fmt::Display) -> Self {
+        Self::unavailable(format!("{DATABASE_UNAVAILABLE}: {what}"))
+    }
+
+    /// Whether this is [`CoreError::database_unavailable`].
+    pub fn is_database_unavailable(&self) -> bool {
+        self.is_unavailable() && self.message.starts_with(DATABASE_UNAVAILABLE)
+    }
+
     /// Whether this is [`CoreError::unavailable`].
     pub fn is_unavailable(&self) -> bool {
         self.status == 503
@@ -98,7 +109,7 @@ impl From<inspector_rules::RuleFailure> for CoreError {
 impl From<CacheError> for CoreError {
     fn from(error: CacheError) -> Self {
         if error.is_unavailable() {
-            return Self::unavailable(format!("The database is unavailable, retry later: {error}"));
+            return Self::database_unavailable(error);
         }
         if let CacheError::Ironic(_) = &error {
             // Ironic unreachable or failing while a node is looked up by name.
@@ -124,6 +135,9 @@ impl From<CacheError> for CoreError {
         }
     }
 }
+
+/// How [`CoreError::database_unavailable`] messages begin.
+const DATABASE_UNAVAILABLE: &str = "The database is unavailable, retry later";
 
 /// The class a rule's Ironic call that may succeed on retry is raised as
 /// (turned back into [`CoreError::unavailable`]).

@@ -235,7 +235,7 @@ impl Conductor {
         mut steps: Steps,
     ) -> CoreError {
         warn!(error = %error.message, "processing cannot go on for now, the ramdisk may retry");
-        let what = if error.message.starts_with("The database") {
+        let what = if error.is_database_unavailable() {
             "database_unavailable"
         } else {
             "ironic_unavailable"

@@ -30,7 +30,7 @@ impl Conductor {
             None => store.load(uuid, false).await.map_err(|error| match error {
                 StoreError::Disabled => store_disabled(),
                 StoreError::NotFound(message) => CoreError::not_found(message),
-                StoreError::Unavailable(message) => CoreError::unavailable(message),
+                StoreError::Unavailable(what) => CoreError::database_unavailable(what),
                 StoreError::Failed(message) | StoreError::Swift(message) => {
                     CoreError::bad_request(message)
                 }

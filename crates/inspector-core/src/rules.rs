@@ -20,7 +20,7 @@ fn store_failure(error: StoreError) -> CoreError {
     match error {
         StoreError::Duplicate(_) => CoreError::conflict(error.to_string()),
         StoreError::Backend(message) => CoreError::internal(message),
-        StoreError::Unavailable(message) => CoreError::unavailable(message),
+        StoreError::Unavailable(what) => CoreError::database_unavailable(what),
     }
 }
 

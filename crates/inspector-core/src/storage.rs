@@ -19,8 +19,8 @@ pub enum StoreError {
     /// The store failed.
     #[error("{0}")]
     Failed(String),
-    /// The database is unavailable for now (a retry may succeed).
-    #[error("{0}")]
+    /// The database is unavailable for now (a retry may succeed): what failed.
+    #[error("The database is unavailable, retry later: {0}")]
     Unavailable(String),
     /// Swift failed (the spec's texts; 400 as upstream).
     #[error("{0}")]
@@ -113,7 +113,7 @@ impl SwiftStore {
 /// A database failure of the store: unavailable for now, or failed.
 fn database_failure(error: CacheError) -> StoreError {
     if error.is_unavailable() {
-        StoreError::Unavailable(format!("The database is unavailable, retry later: {error}"))
+        StoreError::Unavailable(error.to_string())
     } else {
         StoreError::Failed(error.to_string())
     }
@@ -125,7 +125,7 @@ fn database_failure(error: CacheError) -> StoreError {
 impl From<StoreError> for crate::error::CoreError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(message) => Self::unavailable(message),
+            StoreError::Unavailable(what) => Self::database_unavailable(what),
             other => Self::bad_request(other.to_string()),
         }
     }

@@ -13,7 +13,7 @@ pub enum StoreError {
     /// The storage failed.
     #[error("{0}")]
     Backend(String),
-    /// The storage is unavailable for now (a retry may succeed).
+    /// The storage is unavailable for now (a retry may succeed): what failed.
     #[error("{0}")]
     Unavailable(String),
 }

@@ -85,22 +85,22 @@ pub(crate) fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 1000 / TICKS_PER_SECOND)
 }
 
+/// The service's `/metrics` text.
+#[allow(dead_code)] // Not every benchmark reads metrics.
+pub(crate) async fn metrics(http: &reqwest::Client, base: &str) -> String {
+    let answer = http.get(format!("{base}/metrics")).send().await.unwrap();
+    answer.text().await.unwrap()
+}
+
 /// Waits until the service's `/metrics` has the line `expected` (polled
 /// every 100 ms, so that the polls add little to its CPU time).
 #[allow(dead_code)] // Not every benchmark waits for a metric.
 pub(crate) async fn wait_for_metric(http: &reqwest::Client, base: &str, expected: &str) {
-    loop {
-        let metrics = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if metrics.lines().any(|line| line == expected) {
-            return;
-        }
+    while !metrics(http, base)
+        .await
+        .lines()
+        .any(|line| line == expected)
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

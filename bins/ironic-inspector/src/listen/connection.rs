@@ -134,6 +134,8 @@ async fn serve_connection<I>(
 /// client still sends (within bounds) so the close does not reset the
 /// connection under the answer.
 async fn close<I: AsyncRead + AsyncWrite + Unpin>(io: &mut ScreenedIo<I>) {
+    // Read before the refusal is taken: a refused head leaves the rest of its request unread.
+    let unread = io.unread_request();
     if let Some(rejection) = io.take_rejection() {
         tracing::info!(status = rejection.status.as_u16(), error = %rejection.message, "request refused");
         if io
@@ -145,7 +147,6 @@ async fn close<I: AsyncRead + AsyncWrite + Unpin>(io: &mut ScreenedIo<I>) {
             return;
         }
     }
-    let unread = io.unread_request();
     let inner = io.inner_mut();
     if inner.shutdown().await.is_err() {
         return;

@@ -114,13 +114,15 @@ impl<I> ScreenedIo<I> {
     /// reset it under the answer.
     pub(crate) fn unread_request(&self) -> Option<u64> {
         if self.ended {
-            return None;
-        }
-        match self.framing {
-            _ if self.rejection.is_some() => Some(u64::MAX),
-            Framing::Head if self.pending.is_empty() => None,
-            Framing::Fixed(remaining) => Some(remaining),
-            _ => Some(u64::MAX),
+            None
+        } else if self.rejection.is_some() {
+            Some(u64::MAX)
+        } else {
+            match self.framing {
+                Framing::Head if self.pending.is_empty() => None,
+                Framing::Fixed(remaining) => Some(remaining),
+                _ => Some(u64::MAX),
+            }
         }
     }
 
@@ -205,15 +207,9 @@ impl<I> ScreenedIo<I> {
             Ok(httparse::Status::Partial) => {
                 let line_ended = self.pending.contains(&b'\n');
                 if !line_ended && self.pending.len() > self.limits.max_target {
-                    self.reject(StatusCode::URI_TOO_LONG, self.target_too_long());
+                    self.refuse(self.target_too_long());
                 } else if self.pending.len() > self.limits.max_head {
-                    self.reject(
-                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        format!(
-                            "Request header fields too large: the head may be at most {} bytes",
-                            self.limits.max_head
-                        ),
-                    );
+                    self.refuse(self.head_too_large());
                 }
                 return None;
             }
@@ -234,23 +230,14 @@ impl<I> ScreenedIo<I> {
         };
         let target = request.path.unwrap_or_default();
         let checked = if target.len() > self.limits.max_target {
-            Err(Rejection::new(
-                StatusCode::URI_TOO_LONG,
-                self.target_too_long(),
-            ))
+            Err(self.target_too_long())
         } else if target.contains('#') {
             Err(Rejection::new(
                 StatusCode::BAD_REQUEST,
                 "Invalid request target: a fragment (#...) is not allowed in a request (RFC 9112)",
             ))
         } else if length > self.limits.max_head {
-            Err(Rejection::new(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                format!(
-                    "Request header fields too large: the head may be at most {} bytes",
-                    self.limits.max_head
-                ),
-            ))
+            Err(self.head_too_large())
         } else if target.parse::<axum::http::Uri>().is_err() {
             Err(Rejection::new(
                 StatusCode::BAD_REQUEST,
@@ -271,10 +258,23 @@ impl<I> ScreenedIo<I> {
         }
     }
 
-    fn target_too_long(&self) -> String {
-        format!(
-            "URI too long: the request target may be at most {} bytes",
-            self.limits.max_target
+    fn target_too_long(&self) -> Rejection {
+        Rejection::new(
+            StatusCode::URI_TOO_LONG,
+            format!(
+                "URI too long: the request target may be at most {} bytes",
+                self.limits.max_target
+            ),
+        )
+    }
+
+    fn head_too_large(&self) -> Rejection {
+        Rejection::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "Request header fields too large: the head may be at most {} bytes",
+                self.limits.max_head
+            ),
         )
     }
 
@@ -299,7 +299,11 @@ impl<I> ScreenedIo<I> {
     }
 
     fn reject(&mut self, status: StatusCode, message: impl Into<String>) {
-        self.rejection = Some(Rejection::new(status, message));
+        self.refuse(Rejection::new(status, message));
+    }
+
+    fn refuse(&mut self, rejection: Rejection) {
+        self.rejection = Some(rejection);
         self.pending.clear();
     }
 

@@ -196,7 +196,7 @@ async fn stored(state: &AppState, node_id: &str, processed: bool) -> Result<Resp
         )),
         Err(StoreError::NotFound(message)) => Err(ApiError::not_found(message)),
         Err(StoreError::Swift(message)) => Err(ApiError::bad_request(message)),
-        Err(StoreError::Unavailable(message)) => Err(ApiError::unavailable(message)),
+        Err(error @ StoreError::Unavailable(_)) => Err(ApiError::unavailable(error.to_string())),
         Err(StoreError::Failed(message)) => Err(ApiError {
             status: 500,
             message,

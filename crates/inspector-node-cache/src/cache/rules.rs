@@ -45,7 +45,7 @@ fn params_of(text: Option<String>) -> Result<Map<String, Value>> {
 
 fn store_error(error: Error) -> StoreError {
     if error.is_unavailable() {
-        StoreError::Unavailable(format!("The database is unavailable, retry later: {error}"))
+        StoreError::Unavailable(error.to_string())
     } else {
         StoreError::Backend(error.to_string())
     }
