@@ -151,6 +151,11 @@ pub(crate) fn connection_lost(error: &diesel::result::Error) -> bool {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => true,
+        // A commit that failed with the connection, then a rollback that could not be sent.
+        D::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => connection_lost(rollback_error) || connection_lost(commit_error),
         D::DatabaseError(_, info) => {
             let message = info.message().to_ascii_lowercase();
             [
