@@ -143,3 +143,216 @@ fn architecture_doc_names_every_crate() {
         );
     }
 }
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`
+fn is_ident(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(is_ident_char)
+}
+
+/// `[A-Z][A-Za-z0-9]*`: a type, trait or variant.
+fn is_camel(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `[a-z_][a-z0-9_]*`: a function, method or module.
+fn is_snake(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The identifier-like words of `text`, each with its byte offset.
+fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (is_ident_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                found.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        found.push((s, &text[s..]));
+    }
+    found
+}
+
+/// Every `.rs` file under `dir`, build output left out.
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name != "target") {
+                rust_files(&path, found);
+            }
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// What the workspace's Rust code under crates/, bins/ and xtask/ holds:
+/// the names it defines (a name right after `fn`, `struct`, `enum`, `trait`,
+/// `type`, `mod`, `const` or `static`) and every word it uses.
+struct RustNames {
+    defined: BTreeSet<String>,
+    used: BTreeSet<String>,
+}
+
+impl RustNames {
+    fn scan() -> Self {
+        const KEYWORDS: [&str; 8] = [
+            "struct", "enum", "trait", "type", "fn", "mod", "const", "static",
+        ];
+        let mut files = Vec::new();
+        for dir in ["crates", "bins", "xtask"] {
+            rust_files(&root().join(dir), &mut files);
+        }
+        let mut names = Self {
+            defined: BTreeSet::new(),
+            used: BTreeSet::new(),
+        };
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            let found = words(&text);
+            for pair in found.windows(2) {
+                let ((keyword_at, keyword), (name_at, name)) = (pair[0], pair[1]);
+                let gap = &text[keyword_at + keyword.len()..name_at];
+                if KEYWORDS.contains(&keyword) && gap.chars().all(char::is_whitespace) {
+                    names.defined.insert(name.to_owned());
+                }
+            }
+            names
+                .used
+                .extend(found.into_iter().map(|(_, word)| word.to_owned()));
+        }
+        names
+    }
+}
+
+/// How a backticked Rust name of the architecture document must be found.
+enum RustItem<'a> {
+    /// Defined as a function, type, trait, module, constant or static.
+    Defined(&'a str),
+    /// Defined, or at least used as a whole word (e.g. an enum variant).
+    Used(&'a str),
+}
+
+/// `Type`, `Type::method`, `Type::Variant`, `module::item` or `function()`;
+/// anything else is not taken for a Rust name.
+fn rust_item(token: &str) -> Option<RustItem<'_>> {
+    if let Some(function) = token.strip_suffix("()") {
+        return is_snake(function).then_some(RustItem::Defined(function));
+    }
+    match token.split_once("::") {
+        None => is_camel(token).then_some(RustItem::Used(token)),
+        Some((owner, name)) if is_camel(owner) && is_snake(name) => Some(RustItem::Defined(name)),
+        Some((owner, name)) if is_camel(owner) && is_camel(name) => Some(RustItem::Used(name)),
+        Some((module, name)) if is_snake(module) && is_ident(name) => Some(RustItem::Defined(name)),
+        _ => None,
+    }
+}
+
+/// A backticked token that names a file or directory of the repository.
+fn looks_like_path(token: &str) -> bool {
+    const EXTENSIONS: [&str; 7] = [".rs", ".md", ".toml", ".yaml", ".yml", ".sql", ".py"];
+    let path_like = (token.contains('/') && !token.contains(' '))
+        || EXTENSIONS.iter().any(|ext| token.ends_with(ext));
+    // API paths (`/v1/continue`), URLs and placeholders are not repository paths.
+    let elsewhere = token.starts_with('/')
+        || token.starts_with("http")
+        || token.contains("://")
+        || token.contains('<');
+    path_like && !elsewhere
+}
+
+/// `a/{b,c}.rs` as `a/b.rs` and `a/c.rs`, for any number of brace groups.
+fn expand_braces(path: &str) -> Vec<String> {
+    let Some(open) = path.find('{') else {
+        return vec![path.to_owned()];
+    };
+    let Some(close) = path[open..].find('}').map(|i| open + i) else {
+        return vec![path.to_owned()];
+    };
+    path[open + 1..close]
+        .split(',')
+        .flat_map(|alternative| {
+            expand_braces(&format!(
+                "{}{alternative}{}",
+                &path[..open],
+                &path[close + 1..]
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn architecture_doc_names_only_what_exists() {
+    let doc = fs::read_to_string(root().join("docs/ARCHITECTURE.md")).unwrap();
+    let mut failures = Vec::new();
+    let mut prose = String::new();
+    let mut in_fence = false;
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if in_fence {
+            // The dependency diagram names crate directories without backticks.
+            for word in line.split_whitespace() {
+                let word = word.trim_end_matches([',', ';', ':', '.', ')']);
+                if (word.starts_with("crates/") || word.starts_with("bins/"))
+                    && !root().join(word).exists()
+                {
+                    failures.push(format!("{word}: no such path (in a code block)"));
+                }
+            }
+        } else {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    let segments: Vec<&str> = prose.split('`').collect();
+    if segments.len().is_multiple_of(2) {
+        failures.push("unbalanced backticks".to_owned());
+    }
+    let names = RustNames::scan();
+    for token in segments.iter().skip(1).step_by(2) {
+        let token = token.replace('\n', " ");
+        if looks_like_path(&token) {
+            for path in expand_braces(token.trim_end_matches('/')) {
+                if !root().join(&path).exists() {
+                    failures.push(format!("`{token}`: no such path {path}"));
+                }
+            }
+        } else if let Some(item) = rust_item(&token) {
+            let found = match item {
+                RustItem::Defined(name) => names.defined.contains(name),
+                RustItem::Used(name) => names.used.contains(name),
+            };
+            if !found {
+                failures.push(format!(
+                    "`{token}`: not defined in the workspace's Rust code"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "docs/ARCHITECTURE.md names what does not exist:\n{}",
+        failures.join("\n")
+    );
+}

@@ -20,7 +20,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use inspector_fake_ironic::FakeIronic;
 use inspector_node_cache::Backend;
 use inspector_node_cache::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -34,6 +33,7 @@ const CLIENTS: usize = 16;
 const SAMPLES: usize = 200;
 
 fn main() {
+    support::fake_ironic::serve_if_asked();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -118,15 +118,16 @@ async fn run(backend: Backend) {
     db.execute_sql("UPDATE nodes SET state = 'finished', finished_at = started_at")
         .unwrap();
 
-    let fake = FakeIronic::start().await.unwrap();
-    let nodes: Vec<String> = (0..FLEET)
+    let fake = support::fake_ironic::FakeIronicProcess::spawn();
+    let http = reqwest::Client::new();
+    let bodies = (0..FLEET)
         .map(|i| {
-            let uuid = fake.add_node(json!({"driver": "ipmi", "driver_info": {"ipmi_address": format!("10.9.{}.{}", i / 250, i % 250 + 1)}, "provision_state": "manageable"}));
-            fake.add_port(uuid, &mac(i));
-            uuid.to_string()
+            let body = json!({"driver": "ipmi", "driver_info": {"ipmi_address": format!("10.9.{}.{}", i / 250, i % 250 + 1)}, "provision_state": "manageable"});
+            (body, mac(i))
         })
         .collect();
-    let config = support::write_config(dir.path(), std::path::Path::new("unused"), &fake.url());
+    let nodes = fake.add_nodes(&http, bodies).await;
+    let config = support::write_config(dir.path(), std::path::Path::new("unused"), fake.url());
     let text = std::fs::read_to_string(&config).unwrap();
     let text = text.replace(
         "connection = sqlite:///unused",
@@ -134,7 +135,6 @@ async fn run(backend: Backend) {
     );
     std::fs::write(&config, text).unwrap();
     let (mut child, base) = support::spawn_service(&config);
-    let http = reqwest::Client::new();
     while http.get(&base).send().await.is_err() {}
 
     // The fleet starts: 202s, then every boot prepared (nodes waiting).

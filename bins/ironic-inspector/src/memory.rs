@@ -1,9 +1,11 @@
 //! Giving memory back to the system. glibc's malloc keeps freed memory in its
 //! arenas: after a burst of large `/v1/continue` bodies the process would stay
-//! at its peak. At start-up the arenas are limited to two and allocations of
-//! 128 KiB or more are mapped on their own (returned as soon as they are
-//! freed); afterwards, whenever the resident size grew by 8 MiB since the
-//! last look, `malloc_trim` hands the free pages of every arena back.
+//! at its peak. At start-up the arenas are limited to four (two made the
+//! runtime's threads, the blocking pool and the SQLite writer wait for each
+//! other's arena locks; the default, eight per core, holds more memory) and
+//! allocations of 128 KiB or more are mapped on their own (returned as soon
+//! as they are freed); afterwards, whenever the resident size grew by 8 MiB
+//! since the last look, `malloc_trim` hands the free pages of every arena back.
 
 use std::time::Duration;
 
@@ -53,7 +55,7 @@ fn tune_glibc() {
     // SAFETY: mallopt only changes malloc's parameters; called before any
     // other thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }

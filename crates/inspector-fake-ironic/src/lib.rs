@@ -94,7 +94,10 @@ impl FakeIronic {
     pub async fn start_with(config: FakeIronicConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(IronicState::default()));
+        let state = Arc::new(Mutex::new(IronicState {
+            public_url: format!("http://{address}"),
+            ..IronicState::default()
+        }));
         let tokens = Arc::new(Mutex::new(HashMap::new()));
         let shared = server::Shared {
             state: state.clone(),

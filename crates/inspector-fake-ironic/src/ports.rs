@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::patch;
-use crate::state::{FakeError, FakeResult, IronicState, page};
+use crate::state::{FakeError, FakeResult, IronicState, now, page};
 
 fn port_not_found(ident: &str) -> FakeError {
     FakeError::new(404, format!("Port {ident} could not be found."))
@@ -47,9 +47,44 @@ impl IronicState {
     }
 
     fn address_taken(&self, address: &str, except: Option<Uuid>) -> bool {
-        self.ports
-            .iter()
-            .any(|(uuid, port)| Some(*uuid) != except && port["address"].as_str() == Some(address))
+        self.port_by_address
+            .get(address)
+            .is_some_and(|owner| Some(*owner) != except)
+    }
+
+    /// Stores a port document and indexes it by address and node, replacing
+    /// the indexes of its earlier version.
+    fn store_port(&mut self, uuid: Uuid, port: Value) {
+        self.unindex_port(uuid);
+        if let Some(address) = port["address"].as_str() {
+            self.port_by_address.insert(address.to_owned(), uuid);
+        }
+        if let Some(node) = port["node_uuid"]
+            .as_str()
+            .and_then(|n| Uuid::parse_str(n).ok())
+        {
+            self.ports_by_node.entry(node).or_default().insert(uuid);
+        }
+        self.ports.insert(uuid, port);
+    }
+
+    fn unindex_port(&mut self, uuid: Uuid) {
+        let Some(old) = self.ports.get(&uuid) else {
+            return;
+        };
+        if let Some(address) = old["address"].as_str() {
+            self.port_by_address.remove(address);
+        }
+        if let Some(node) = old["node_uuid"]
+            .as_str()
+            .and_then(|n| Uuid::parse_str(n).ok())
+            && let Some(ports) = self.ports_by_node.get_mut(&node)
+        {
+            ports.remove(&uuid);
+            if ports.is_empty() {
+                self.ports_by_node.remove(&node);
+            }
+        }
     }
 
     /// Creates a port from a `POST /v1/ports` body.
@@ -65,16 +100,25 @@ impl IronicState {
             return Err(duplicate_mac(&address));
         }
         let uuid = Uuid::new_v4();
+        // Every field Ironic's API returns for a port (1.89).
         let mut port = json!({
             "uuid": uuid.to_string(),
             "address": address,
             "node_uuid": node.to_string(),
             "pxe_enabled": true,
             "extra": {},
+            "internal_info": {},
             "local_link_connection": {},
             "physical_network": null,
             "portgroup_uuid": null,
             "is_smartnic": false,
+            "name": null,
+            "description": null,
+            "category": null,
+            "vendor": null,
+            "created_at": now(),
+            "updated_at": null,
+            "links": self.links("ports", uuid),
         });
         for key in [
             "extra",
@@ -86,7 +130,7 @@ impl IronicState {
                 port[key] = value.clone();
             }
         }
-        self.ports.insert(uuid, port.clone());
+        self.store_port(uuid, port.clone());
         Ok(port)
     }
 
@@ -98,24 +142,24 @@ impl IronicState {
         marker: Option<&str>,
         limit: usize,
     ) -> FakeResult<(Vec<Value>, Option<String>)> {
-        // The node's UUID as text once, not once per port: fleets have thousands.
-        let node = node
-            .map(|ident| self.resolve(ident).map(|uuid| uuid.to_string()))
-            .transpose()?;
+        // Through the indexes: a fleet has thousands of ports.
+        let node = node.map(|ident| self.resolve(ident)).transpose()?;
         let address = address.map(str::to_ascii_lowercase);
-        let selected = self
-            .ports
-            .iter()
+        let candidates: Box<dyn Iterator<Item = Uuid> + '_> = match (&address, node) {
+            (Some(address), _) => Box::new(self.port_by_address.get(address).copied().into_iter()),
+            (None, Some(node)) => {
+                Box::new(self.ports_by_node.get(&node).into_iter().flatten().copied())
+            }
+            (None, None) => Box::new(self.ports.keys().copied()),
+        };
+        let node = node.map(|uuid| uuid.to_string());
+        let selected = candidates
+            .filter_map(|uuid| self.ports.get(&uuid).map(|port| (uuid, port)))
             .filter(|(_, port)| {
                 node.as_deref()
                     .is_none_or(|n| port["node_uuid"].as_str() == Some(n))
             })
-            .filter(|(_, port)| {
-                address
-                    .as_deref()
-                    .is_none_or(|a| port["address"].as_str() == Some(a))
-            })
-            .map(|(uuid, port)| (*uuid, port.clone()))
+            .map(|(uuid, port)| (uuid, port.clone()))
             .collect();
         page(&selected, marker, limit, "port")
     }
@@ -129,12 +173,14 @@ impl IronicState {
             return Err(duplicate_mac(&address));
         }
         patched["address"] = json!(address);
-        self.ports.insert(uuid, patched.clone());
+        patched["updated_at"] = json!(now());
+        self.store_port(uuid, patched.clone());
         Ok(patched)
     }
 
     /// Deletes a port.
     pub fn delete_port(&mut self, uuid: Uuid) -> FakeResult<()> {
+        self.unindex_port(uuid);
         self.ports
             .remove(&uuid)
             .map(drop)
@@ -178,5 +224,84 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(error.status, 400);
+    }
+
+    #[test]
+    fn listings_follow_patches_and_deletions() {
+        let mut state = IronicState::default();
+        let mut node = || {
+            let node = state
+                .create_node(&json!({"driver": "fake-hardware"}))
+                .unwrap();
+            node["uuid"].as_str().unwrap().to_owned()
+        };
+        let (first, second) = (node(), node());
+        let port = state
+            .create_port(&json!({"node_uuid": first, "address": "aa:bb:cc:dd:ee:01"}))
+            .unwrap();
+        let port = Uuid::parse_str(port["uuid"].as_str().unwrap()).unwrap();
+        let listed = |state: &IronicState, node: Option<&str>, address: Option<&str>| {
+            let (ports, _) = state.list_ports(node, address, None, 10).unwrap();
+            ports.len()
+        };
+        assert_eq!(listed(&state, Some(&first), None), 1);
+        state
+            .patch_port(
+                port,
+                &json!([
+                    {"op": "replace", "path": "/node_uuid", "value": second},
+                    {"op": "replace", "path": "/address", "value": "AA:BB:CC:DD:EE:02"},
+                ]),
+            )
+            .unwrap();
+        assert_eq!(listed(&state, Some(&first), None), 0);
+        assert_eq!(listed(&state, Some(&second), None), 1);
+        assert_eq!(listed(&state, None, Some("aa:bb:cc:dd:ee:01")), 0);
+        assert_eq!(listed(&state, Some(&second), Some("aa:bb:cc:dd:ee:02")), 1);
+        assert_eq!(listed(&state, Some(&first), Some("aa:bb:cc:dd:ee:02")), 0);
+        // The old address is free again, the new one taken.
+        state
+            .create_port(&json!({"node_uuid": first, "address": "aa:bb:cc:dd:ee:01"}))
+            .unwrap();
+        let taken = state
+            .create_port(&json!({"node_uuid": first, "address": "aa:bb:cc:dd:ee:02"}))
+            .unwrap_err();
+        assert_eq!(taken.status, 409);
+        state.delete_port(port).unwrap();
+        assert_eq!(listed(&state, Some(&second), None), 0);
+        assert_eq!(listed(&state, None, None), 1);
+        state
+            .create_port(&json!({"node_uuid": second, "address": "aa:bb:cc:dd:ee:02"}))
+            .unwrap();
+    }
+
+    #[test]
+    fn ports_carry_every_field_of_ironics_api() {
+        let mut state = IronicState {
+            public_url: "http://192.0.2.1:6385".into(),
+            ..IronicState::default()
+        };
+        let node = state
+            .create_node(&json!({"driver": "fake-hardware"}))
+            .unwrap();
+        let port = state
+            .create_port(&json!({"node_uuid": node["uuid"], "address": "aa:bb:cc:dd:ee:01"}))
+            .unwrap();
+        assert_eq!(port.as_object().unwrap().len(), 17, "{port}");
+        assert_eq!(
+            port["links"][0]["href"],
+            format!(
+                "http://192.0.2.1:6385/v1/ports/{}",
+                port["uuid"].as_str().unwrap()
+            )
+        );
+        assert_eq!(node.as_object().unwrap().len(), 66, "{node}");
+        assert_eq!(
+            node["ports"][1]["href"],
+            format!(
+                "http://192.0.2.1:6385/nodes/{}/ports",
+                node["uuid"].as_str().unwrap()
+            )
+        );
     }
 }

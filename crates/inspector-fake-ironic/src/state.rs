@@ -1,7 +1,7 @@
 //! The fake's state: nodes and ports as Ironic's JSON documents, the rules
 //! Ironic applies to them, the request log and the injected faults.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -69,6 +69,12 @@ pub struct Faults {
 pub struct IronicState {
     pub(crate) nodes: BTreeMap<Uuid, Value>,
     pub(crate) ports: BTreeMap<Uuid, Value>,
+    /// The port of each MAC address.
+    pub(crate) port_by_address: HashMap<String, Uuid>,
+    /// The ports of each node.
+    pub(crate) ports_by_node: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// `http://host:port` of the fake, for the documents' `links`.
+    pub(crate) public_url: String,
     /// Boot device and persistence per node.
     pub(crate) boot_devices: HashMap<Uuid, (String, bool)>,
     /// Interfaces that fail validation, per node, with the reason.
@@ -109,6 +115,13 @@ fn is_valid_trait(name: &str) -> bool {
     name.len() <= 255 && (custom || standard)
 }
 
+/// The current time as Ironic writes it (`2026-12-07T10:00:00.123456+00:00`).
+pub(crate) fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string()
+}
+
 /// Keeps only `fields` (comma-separated) of a document.
 pub(crate) fn select_fields(document: &Value, fields: Option<&str>) -> Value {
     let Some(fields) = fields else {
@@ -124,6 +137,19 @@ pub(crate) fn select_fields(document: &Value, fields: Option<&str>) -> Value {
 }
 
 impl IronicState {
+    /// The `self` and `bookmark` links of a resource, as Ironic adds them.
+    pub(crate) fn links(&self, kind: &str, uuid: impl std::fmt::Display) -> Value {
+        let base = if self.public_url.is_empty() {
+            "http://127.0.0.1:6385"
+        } else {
+            &self.public_url
+        };
+        json!([
+            {"href": format!("{base}/v1/{kind}/{uuid}"), "rel": "self"},
+            {"href": format!("{base}/{kind}/{uuid}"), "rel": "bookmark"},
+        ])
+    }
+
     /// The UUID of the node named or identified by `ident`.
     pub(crate) fn resolve(&self, ident: &str) -> FakeResult<Uuid> {
         if let Ok(uuid) = Uuid::parse_str(ident)
@@ -180,27 +206,81 @@ impl IronicState {
                 format!("A node with name {name} already exists."),
             ));
         }
+        // Every field Ironic's API returns for a node (1.89), so that clients
+        // parse and carry documents of a real size.
+        let sub = |name: &str| self.links("nodes", format!("{uuid}/{name}"));
         let mut node = json!({
             "uuid": uuid.to_string(),
-            "name": null,
             "driver": driver,
             "driver_info": {},
+            "driver_internal_info": {},
             "properties": {},
             "extra": {},
             "instance_info": {},
-            "instance_uuid": null,
+            "conductor": "localhost",
+            "conductor_group": "",
             "provision_state": "enroll",
-            "target_provision_state": null,
-            "power_state": null,
-            "target_power_state": null,
             "maintenance": false,
-            "maintenance_reason": null,
-            "resource_class": null,
+            "console_enabled": false,
             "traits": [],
-            "last_error": null,
+            "protected": false,
+            "retired": false,
+            "disable_power_off": false,
+            "clean_step": {},
+            "deploy_step": {},
+            "raid_config": {},
+            "target_raid_config": {},
+            "network_data": {},
+            "created_at": now(),
+            "bios_interface": "no-bios",
             "boot_interface": "fake",
+            "console_interface": "no-console",
+            "deploy_interface": "fake",
+            "firmware_interface": "no-firmware",
             "inspect_interface": "inspector",
+            "management_interface": "fake",
+            "network_interface": "noop",
+            "power_interface": "fake",
+            "raid_interface": "no-raid",
+            "rescue_interface": "no-rescue",
+            "storage_interface": "noop",
+            "vendor_interface": "no-vendor",
+            "links": self.links("nodes", uuid),
+            "ports": sub("ports"),
+            "portgroups": sub("portgroups"),
+            "states": sub("states"),
+            "volume": sub("volume"),
         });
+        for field in [
+            "name",
+            "description",
+            "instance_uuid",
+            "allocation_uuid",
+            "chassis_uuid",
+            "target_provision_state",
+            "provision_updated_at",
+            "power_state",
+            "target_power_state",
+            "maintenance_reason",
+            "fault",
+            "resource_class",
+            "last_error",
+            "reservation",
+            "automated_clean",
+            "protected_reason",
+            "retired_reason",
+            "owner",
+            "lessee",
+            "shard",
+            "parent_node",
+            "secure_boot",
+            "boot_mode",
+            "inspection_started_at",
+            "inspection_finished_at",
+            "updated_at",
+        ] {
+            node[field] = Value::Null;
+        }
         for (key, value) in fields {
             if key != "uuid" {
                 node[key] = value.clone();
@@ -235,6 +315,7 @@ impl IronicState {
                 format!("A node with name {name} already exists."),
             ));
         }
+        patched["updated_at"] = json!(now());
         *self.nodes.get_mut(&uuid).expect("resolved") = patched.clone();
         Ok(patched)
     }
@@ -286,6 +367,10 @@ impl IronicState {
             }
         };
         node["power_state"] = json!(state);
+        node["updated_at"] = json!(now());
+        if let Some(info) = node["driver_internal_info"].as_object_mut() {
+            info.insert("last_power_state_change".to_owned(), json!(now()));
+        }
         Ok(())
     }
 
@@ -339,6 +424,8 @@ impl IronicState {
             }
         };
         node["provision_state"] = json!(next);
+        node["updated_at"] = json!(now());
+        node["provision_updated_at"] = json!(now());
         Ok(())
     }
 

@@ -3,8 +3,7 @@
 //! This crate owns the [`Ironic`] trait (every Ironic operation the service
 //! needs, in the domain's vocabulary), the wire types it exchanges, the real
 //! HTTP client [`HttpIronic`] on osauth (authentication, service catalog,
-//! microversion negotiation, retries on 409/503, a request-rate cap), and,
-//! behind the `fake` feature, [`fake::InMemoryIronic`] for unit tests; and
+//! microversion negotiation, retries on 409/503, a request-rate cap); and
 //! [`swift::SwiftObjects`], the objects of the Swift data store, on the same
 //! osauth session code.
 //!
@@ -16,9 +15,6 @@ pub mod http;
 mod model;
 mod options;
 pub mod swift;
-
-#[cfg(feature = "fake")]
-pub mod fake;
 
 use async_trait::async_trait;
 
@@ -35,8 +31,9 @@ pub use options::AuthOptions;
 
 /// Every Ironic operation the service performs.
 ///
-/// Implementations: [`HttpIronic`] (the real client) and, with the `fake`
-/// feature, [`fake::InMemoryIronic`]. Errors carry an [`ErrorKind`] callers
+/// Implemented by [`HttpIronic`], the real client; tests run it against
+/// `inspector_fake_ironic::FakeIronic` over HTTP, and embedders may bring
+/// their own implementation. Errors carry an [`ErrorKind`] callers
 /// can act on and Ironic's own message.
 #[async_trait]
 pub trait Ironic: Send + Sync + std::fmt::Debug {

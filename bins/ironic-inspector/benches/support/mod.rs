@@ -1,5 +1,8 @@
 //! Shared by the benchmarks: the service binary started with a configuration
-//! file, and where it listens.
+//! file, and where it listens; the fake Ironic in a process of its own.
+
+#[allow(dead_code)] // Not every benchmark uses it.
+pub(crate) mod fake_ironic;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

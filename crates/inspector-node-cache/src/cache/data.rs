@@ -49,7 +49,7 @@ impl NodeCache {
     ) -> Result<serde_json::Value> {
         let stored: Option<Option<String>> = self
             .db
-            .run(move |conn| {
+            .read_by_key(move |conn| {
                 Ok(introspection_data::table
                     .filter(introspection_data::uuid.eq(uuid.to_string()))
                     .filter(introspection_data::processed.eq(processed))

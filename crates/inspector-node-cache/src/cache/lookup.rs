@@ -53,7 +53,7 @@ impl NodeCache {
         let attributes = query.attributes();
         let matches: Vec<(String, Option<String>, Option<String>)> = self
             .db
-            .run(move |conn| {
+            .read_by_key(move |conn| {
                 let mut found = Vec::new();
                 for (name, values) in &attributes {
                     if values.is_empty() {
@@ -99,7 +99,10 @@ impl NodeCache {
         let uuid = rows::stored_uuid(&winners[0])?;
         debug!(node = %uuid, score = best, "record matches the data");
         let lock = self.locks.lock(uuid).await?;
-        let row = self.db.run(move |conn| rows::find_node(conn, uuid)).await?;
+        let row = self
+            .db
+            .read_by_key(move |conn| rows::find_node(conn, uuid))
+            .await?;
         let mut node = NodeInfo::from_row(row.ok_or(Error::NotOnIntrospection(uuid))?)?;
         if let Some(finished_at) = node.finished_at {
             return Err(Error::AlreadyFinished {

@@ -305,7 +305,10 @@ impl NodeCache {
 
     /// The record of `uuid`, holding no lock.
     pub async fn get_node(&self, uuid: NodeUuid) -> Result<NodeInfo> {
-        let row = self.db.run(move |conn| rows::find_node(conn, uuid)).await?;
+        let row = self
+            .db
+            .read_by_key(move |conn| rows::find_node(conn, uuid))
+            .await?;
         NodeInfo::from_row(row.ok_or(Error::NodeNotInCache(uuid))?)
     }
 
@@ -390,7 +393,7 @@ impl NodeCache {
     pub async fn attributes(&self, uuid: NodeUuid) -> Result<BTreeMap<String, Vec<String>>> {
         let rows: Vec<(String, Option<String>)> = self
             .db
-            .run(move |conn| {
+            .read_by_key(move |conn| {
                 Ok(attributes::table
                     .filter(attributes::node_uuid.eq(uuid.to_string()))
                     .select((attributes::name, attributes::value))
@@ -416,7 +419,7 @@ impl NodeCache {
     pub async fn options(&self, uuid: NodeUuid) -> Result<BTreeMap<String, serde_json::Value>> {
         let rows: Vec<(String, Option<String>)> = self
             .db
-            .run(move |conn| {
+            .read_by_key(move |conn| {
                 Ok(options::table
                     .filter(options::uuid.eq(uuid.to_string()))
                     .select((options::name, options::value))

@@ -43,6 +43,18 @@ pub(crate) struct NewAttribute<'a> {
     pub(crate) value: &'a str,
 }
 
+/// Whether `conn` is inside a savepoint (a transaction nested in another),
+/// as every write of SQLite's group commit is.
+fn in_savepoint(conn: &mut AnyConnection) -> bool {
+    use diesel::connection::{TransactionManager, TransactionManagerStatus};
+    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => status
+            .transaction_depth()
+            .is_some_and(|depth| depth.get() >= 2),
+        TransactionManagerStatus::InError => false,
+    }
+}
+
 /// Attempts of a transaction that the database aborted as a deadlock victim
 /// (MySQL's gap locks make concurrent starts of new records deadlock often).
 const TRANSACTION_ATTEMPTS: u32 = 20;
@@ -50,11 +62,16 @@ const TRANSACTION_ATTEMPTS: u32 = 20;
 /// Runs `work` in one transaction, retried on deadlocks after a random pause
 /// that grows with each attempt (processes sharing a database otherwise meet
 /// again in the same deadlock). On SQLite the writer's batch already holds
-/// the write lock, so a read before a write never fails to upgrade.
+/// the write lock, so a read before a write never fails to upgrade, and each
+/// write already runs in a savepoint of its own, which is then the unit: a
+/// second one inside it would cost two more statements and change nothing.
 pub(crate) fn write_transaction<T>(
     conn: &mut AnyConnection,
     mut work: impl FnMut(&mut AnyConnection) -> Result<T>,
 ) -> Result<T> {
+    if in_savepoint(conn) {
+        return work(conn);
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -51,7 +51,7 @@ impl NodeCache {
     pub async fn last_event_at(&self, uuid: NodeUuid, kind: &str) -> Result<Option<NaiveDateTime>> {
         let kind = kind.to_owned();
         self.db
-            .run(move |conn| {
+            .read_by_key(move |conn| {
                 Ok(introspection_events::table
                     .filter(introspection_events::node_uuid.eq(uuid.to_string()))
                     .filter(introspection_events::kind.eq(kind))

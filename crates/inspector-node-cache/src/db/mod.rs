@@ -209,6 +209,24 @@ impl Db {
         .await?
     }
 
+    /// Like [`Db::run`] for a read by key (a record, its attributes, the
+    /// look-up of a MAC): on SQLite, with a connection idle in the pool, it
+    /// runs on the calling thread, since such a read takes microseconds and
+    /// in WAL mode never waits for the writer; handing it to the blocking
+    /// pool and back would cost more than the read. Elsewhere as [`Db::run`].
+    pub(crate) async fn read_by_key<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T> + Send + 'static,
+    {
+        if self.backend() == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return work(&mut conn);
+        }
+        self.run(work).await
+    }
+
     /// Like [`Db::run`] for work that writes. On SQLite the writes of all
     /// tasks go to one writer that commits those queued together in one
     /// transaction (group commit), each in its own savepoint.
