@@ -51,6 +51,7 @@ impl ContinueLimits {
     }
 
     /// `None` when allowed, else how long to wait.
+    ///
     /// The limiters' own clock is read, and only for a refusal: making a
     /// clock calibrates it, which costs more than the check.
     fn check(&self, client: IpAddr) -> Option<Duration> {

@@ -46,13 +46,7 @@ pub(crate) struct NewAttribute<'a> {
 /// Whether `conn` is inside a savepoint (a transaction nested in another),
 /// as every write of SQLite's group commit is.
 fn in_savepoint(conn: &mut AnyConnection) -> bool {
-    use diesel::connection::{TransactionManager, TransactionManagerStatus};
-    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
-        TransactionManagerStatus::Valid(status) => status
-            .transaction_depth()
-            .is_some_and(|depth| depth.get() >= 2),
-        TransactionManagerStatus::InError => false,
-    }
+    crate::db::transaction_depth(conn).is_some_and(|depth| depth >= 2)
 }
 
 /// Attempts of a transaction that the database aborted as a deadlock victim

@@ -165,9 +165,5 @@ impl EventRows {
 
 /// Whether `conn` is still inside a usable transaction.
 fn still_in_transaction(conn: &mut AnyConnection) -> bool {
-    use diesel::connection::{TransactionManager, TransactionManagerStatus};
-    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
-        TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
-        TransactionManagerStatus::InError => false,
-    }
+    crate::db::transaction_depth(conn).is_some_and(|depth| depth >= 1)
 }

@@ -122,13 +122,7 @@ fn take_write_lock(conn: &mut AnyConnection) -> Result<()> {
 
 /// Whether the connection is still inside exactly the batch's transaction.
 fn in_one_transaction(conn: &mut AnyConnection) -> bool {
-    use diesel::connection::{TransactionManager, TransactionManagerStatus};
-    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
-        TransactionManagerStatus::Valid(status) => {
-            status.transaction_depth().map(std::num::NonZeroU32::get) == Some(1)
-        }
-        TransactionManagerStatus::InError => false,
-    }
+    super::transaction_depth(conn) == Some(1)
 }
 
 fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {

@@ -114,6 +114,21 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// How many transactions `conn` is inside (1: a transaction, 2 or more:
+/// savepoints in it); `None` when its transaction state is broken.
+pub(crate) fn transaction_depth(conn: &mut AnyConnection) -> Option<u32> {
+    use diesel::Connection;
+    use diesel::connection::{TransactionManager, TransactionManagerStatus};
+    match <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => Some(
+            status
+                .transaction_depth()
+                .map_or(0, std::num::NonZeroU32::get),
+        ),
+        TransactionManagerStatus::InError => None,
+    }
+}
+
 impl Db {
     /// Opens a pool, trying to connect `connect_attempts` times; blocking.
     pub fn open_blocking(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self> {
