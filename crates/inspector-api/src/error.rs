@@ -4,7 +4,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use inspector_core::CoreError;
+use inspector_core::{CoreError, ErrorKind};
 use serde_json::json;
 
 use crate::encoding::encode_sorted;
@@ -51,10 +51,23 @@ impl ApiError {
     }
 }
 
+/// The status the API answers a failure of `kind` with (upstream's codes:
+/// a service error is 400 unless it says otherwise; every "retry later" is
+/// 503 with `Retry-After`).
+pub(crate) fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::InvalidInput => 400,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
+        ErrorKind::Internal => 500,
+        ErrorKind::IronicUnavailable | ErrorKind::DatabaseUnavailable => 503,
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         Self {
-            status: error.status,
+            status: status_of(error.kind),
             message: error.message,
         }
     }
@@ -154,5 +167,45 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError {
         status: 405,
         message: "405 Method Not Allowed: The method is not allowed for the requested URL.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use inspector_core::CoreError;
+    use rstest::rstest;
+
+    use super::ApiError;
+
+    #[rstest]
+    #[case::invalid_input(CoreError::invalid_input("Invalid provision state"), 400, None)]
+    #[case::not_found(CoreError::not_found("Node x was not found in Ironic"), 404, None)]
+    #[case::conflict(CoreError::conflict("Node is locked"), 409, None)]
+    #[case::internal(CoreError::internal("Unexpected exception"), 500, None)]
+    #[case::ironic_unavailable(CoreError::ironic_unavailable("timed out"), 503, Some("5"))]
+    #[case::database_unavailable(CoreError::database_unavailable("closed"), 503, Some("5"))]
+    #[tokio::test]
+    async fn each_kind_is_answered_with_its_status(
+        #[case] error: CoreError,
+        #[case] status: u16,
+        #[case] retry_after: Option<&str>,
+    ) {
+        let message = error.message.clone();
+        let response = ApiError::from(error).into_response();
+        assert_eq!(response.status().as_u16(), status);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|value| value.to_str().unwrap().to_owned())
+        };
+        assert_eq!(header("retry-after").as_deref(), retry_after);
+        assert_eq!(header("content-type").as_deref(), Some("application/json"));
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body, serde_json::json!({"error": {"message": message}}));
     }
 }

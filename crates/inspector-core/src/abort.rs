@@ -41,7 +41,8 @@ impl Conductor {
                 Vec::new()
             }
         };
-        match self.explain(record, &events).await {
+        let status = crate::IntrospectionStatus::from(record);
+        match self.explain(&status, &events).await {
             Ok(diagnosis) if !diagnosis.is_empty() => format!("{CANCELED}: {diagnosis}"),
             Ok(_) => CANCELED.to_owned(),
             Err(error) => {

@@ -165,7 +165,7 @@ impl Conductor {
             return Ok(());
         }
         let list: Vec<String> = VALID_STATES.iter().map(|s| format!("'{s}'")).collect();
-        Err(CoreError::bad_request(format!(
+        Err(CoreError::invalid_input(format!(
             "Invalid provision state for introspection: \"{state}\", valid states are \"[{}]\"",
             list.join(", ")
         )))
@@ -248,10 +248,7 @@ impl Conductor {
                 serde_json::json!({"phase": "processing", "ok": ok,
                     "failed": [{"hook": failure.hook, "message": failure.message}]}),
             );
-            return Err(CoreError {
-                status: failure.status,
-                message: failure.message,
-            });
+            return Err(CoreError::invalid_input(failure.message));
         }
         steps.note(
             self,

@@ -31,7 +31,7 @@ mod storage;
 mod timeline;
 
 pub use conductor::{Conductor, ConductorParts};
-pub use error::{CoreError, Result};
+pub use error::{CoreError, ErrorKind, Result};
 pub use explain::{explain_text, sentence};
 pub use lookup::IronicLookup;
 pub use metrics::{
@@ -39,6 +39,7 @@ pub use metrics::{
     HistogramSnapshot, MetricsSnapshot, Outcome,
 };
 pub use periodic::{AlwaysLeader, DatabaseLease, PeriodicLease};
+pub use queries::IntrospectionStatus;
 pub use seams::{FirewallFilter, NoPxeFilter, PxeFilter};
 pub use storage::{DataStore, StoreError, SwiftStore};
 pub use timeline::{Origin, diagnosis};

@@ -139,7 +139,7 @@ impl Conductor {
         // Records from look-up are locked already; active-node records are not.
         record.acquire_lock(self.cache().locks(), true).await?;
         if record.is_finished() {
-            return Err(CoreError::bad_request(format!(
+            return Err(CoreError::invalid_input(format!(
                 "Node processing already finished with error: {}",
                 record.error.clone().unwrap_or_else(|| "None".into())
             ))
@@ -337,7 +337,7 @@ impl Conductor {
                 return error.into();
             }
         }
-        CoreError::bad_request(format!("{PREPROCESSING_FAILURES}{text}"))
+        CoreError::invalid_input(format!("{PREPROCESSING_FAILURES}{text}"))
     }
 
     /// A failure inside processing: the record ends in `error` with its text;
@@ -414,7 +414,7 @@ impl Conductor {
                     return Err(self
                         .fail(
                             &mut record,
-                            CoreError::bad_request(message),
+                            CoreError::invalid_input(message),
                             steps,
                             FailedStep::PowerOff,
                         )

@@ -32,7 +32,7 @@ impl Conductor {
                 StoreError::NotFound(message) => CoreError::not_found(message),
                 StoreError::Unavailable(what) => CoreError::database_unavailable(what),
                 StoreError::Failed(message) | StoreError::Swift(message) => {
-                    CoreError::bad_request(message)
+                    CoreError::invalid_input(message)
                 }
             })?,
         };
@@ -67,7 +67,7 @@ impl Conductor {
             steps.note_preprocessing(self, &failures);
             if !failures.is_empty() {
                 let texts: Vec<String> = failures.into_iter().map(|(_, text)| text).collect();
-                return Err(CoreError::bad_request(format!(
+                return Err(CoreError::invalid_input(format!(
                     "Pre-processing failures detected reapplying introspection on stored data:\n{}",
                     texts.join("\n")
                 )));
@@ -99,7 +99,7 @@ impl Conductor {
 
 /// The answer when `[processing] store_data = none`.
 fn store_disabled() -> CoreError {
-    CoreError::bad_request(
+    CoreError::invalid_input(
         "Inspector is not configured to store introspection data. Set the [processing]store_data \
          configuration option to change this.",
     )

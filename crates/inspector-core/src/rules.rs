@@ -44,7 +44,7 @@ fn patch_of(ops: &[Value]) -> std::result::Result<Patch, RuleFailure> {
 impl Conductor {
     /// Validates and stores a rule (`POST /v1/rules`).
     pub async fn create_rule(&self, body: &Value) -> Result<RuleDocument> {
-        let rule = parse_rule(body).map_err(|invalid| CoreError::bad_request(invalid.0))?;
+        let rule = parse_rule(body).map_err(|invalid| CoreError::invalid_input(invalid.0))?;
         self.parts()
             .rules
             .create_rule(&rule)

@@ -57,7 +57,7 @@ impl Conductor {
                 ErrorKind::NotFound => {
                     CoreError::not_found(format!("Node {node_id} was not found in Ironic"))
                 }
-                ErrorKind::BadRequest => CoreError::bad_request(format!(
+                ErrorKind::BadRequest => CoreError::invalid_input(format!(
                     "Cannot get node {node_id}: {}",
                     error.message()
                 )),
@@ -81,7 +81,7 @@ impl Conductor {
                 let power = validation.get("power").cloned().unwrap_or_default();
                 if power.result != Some(true) {
                     let reason = power.reason.unwrap_or_else(|| "None".to_owned());
-                    return Err(CoreError::bad_request(format!(
+                    return Err(CoreError::invalid_input(format!(
                         "Failed validation of power interface: {reason}"
                     )));
                 }
@@ -214,7 +214,7 @@ impl Conductor {
         if self.parts().options.node_not_found_hook.is_none()
             && self.cache().attributes(uuid).await?.is_empty()
         {
-            return Err(CoreError::bad_request(
+            return Err(CoreError::invalid_input(
                 "No lookup attributes were found, inspector won't be able to find it after introspection, \
                  consider creating ironic ports or providing an IPMI address",
             ));
@@ -247,7 +247,7 @@ impl Conductor {
                 "boot_device_set",
                 json!({"device": "pxe", "persistent": persistent, "answer": e.message()}),
             );
-            CoreError::bad_request(format!("Failed to set boot device to PXE: {}", e.message()))
+            CoreError::invalid_input(format!("Failed to set boot device to PXE: {}", e.message()))
         })?;
         steps.note(
             self,
@@ -265,7 +265,7 @@ impl Conductor {
                 "power_action",
                 json!({"target": "reboot", "answer": e.message()}),
             );
-            CoreError::bad_request(format!(
+            CoreError::invalid_input(format!(
                 "Failed to power on the node, check its power management configuration: {}",
                 e.message()
             ))

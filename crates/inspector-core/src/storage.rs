@@ -126,7 +126,7 @@ impl From<StoreError> for crate::error::CoreError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(what) => Self::database_unavailable(what),
-            other => Self::bad_request(other.to_string()),
+            other => Self::invalid_input(other.to_string()),
         }
     }
 }

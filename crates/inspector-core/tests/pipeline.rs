@@ -10,7 +10,7 @@ use chrono::{NaiveDate, TimeDelta};
 use inspector_config::{
     ConductorOptions, ConfigSources, IronicOptions, ProcessingOptions, StoreData,
 };
-use inspector_core::{Conductor, ConductorParts, DataStore};
+use inspector_core::{Conductor, ConductorParts, DataStore, ErrorKind};
 use inspector_fake_ironic::FakeIronic;
 use inspector_hooks::{HookSet, IntrospectionData};
 use inspector_ironic::HttpIronic;
@@ -281,8 +281,11 @@ async fn start_validation_failures() {
         .await
         .unwrap_err();
     assert_eq!(
-        (error.status, error.message.as_str()),
-        (404, "Node no-such-node was not found in Ironic")
+        (error.kind, error.message.as_str()),
+        (
+            ErrorKind::NotFound,
+            "Node no-such-node was not found in Ironic"
+        )
     );
 
     let active = env
@@ -293,7 +296,7 @@ async fn start_validation_failures() {
         .introspect(&active.to_string(), true)
         .await
         .unwrap_err();
-    assert_eq!(error.status, 400);
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
     assert_eq!(
         error.message,
         "Invalid provision state for introspection: \"active\", valid states are \"['enroll', 'manageable', 'inspecting', 'inspect wait', 'inspect failed']\""
@@ -309,9 +312,9 @@ async fn start_validation_failures() {
         .await
         .unwrap_err();
     assert_eq!(
-        (error.status, error.message.as_str()),
+        (error.kind, error.message.as_str()),
         (
-            400,
+            ErrorKind::InvalidInput,
             "Failed validation of power interface: Missing ipmi_address"
         )
     );
@@ -412,7 +415,7 @@ async fn unknown_and_ambiguous_lookups() {
         .process(payload("52:54:00:00:00:20", "10.9.9.9"))
         .await
         .unwrap_err();
-    assert_eq!(error.status, 400);
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
     assert_eq!(
         error.message,
         "The following failures happened during running pre-processing hooks:\nLook up error: Could not find a node for attributes {'bmc_address': ['10.9.9.9'], 'mac': ['52:54:00:00:00:20', '12:12:21:12:21:12', '66:55:44:33:22:11', '7c:fe:90:29:26:52']}"
@@ -475,7 +478,7 @@ async fn a_failure_before_processing_fails_the_waiting_record_at_once(
     let mut data = payload("52:54:00:00:00:30", "10.1.0.30");
     spoil(&mut data);
     let error = env.conductor.process(data).await.unwrap_err();
-    assert_eq!(error.status, 400);
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
     assert!(
         error.message.starts_with(&format!(
             "The following failures happened during running pre-processing hooks:\n{expected}"
@@ -512,7 +515,10 @@ async fn a_node_gone_from_ironic_fails_the_waiting_record_at_once() {
         .await
         .unwrap_err();
     let text = format!("Node {uuid} was not found in Ironic");
-    assert_eq!((error.status, error.message.as_str()), (404, text.as_str()));
+    assert_eq!(
+        (error.kind, error.message.as_str()),
+        (ErrorKind::NotFound, text.as_str())
+    );
     assert_eq!(state(&env, uuid).await, (State::Error, Some(text)));
 }
 
@@ -556,7 +562,7 @@ async fn abort_while_waiting() {
         .abort(&NodeUuid::new_random().to_string())
         .await
         .unwrap_err();
-    assert_eq!(error.status, 404);
+    assert_eq!(error.kind, ErrorKind::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -609,7 +615,7 @@ async fn reapply_reprocesses_stored_data() {
 
     let none = env_with(|o| o.store_data = StoreData::None).await;
     let error = none.conductor.reapply(uuid, None).await.unwrap_err();
-    assert_eq!(error.status, 400);
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
     assert!(
         error
             .message
@@ -771,7 +777,7 @@ async fn two_hundred_nodes_at_once_and_two_posts_for_one() {
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 1, "{results:?}");
     let error = results.iter().find_map(|r| r.as_ref().err()).unwrap();
-    assert_eq!(error.status, 400, "{error:?}");
+    assert_eq!(error.kind, ErrorKind::InvalidInput, "{error:?}");
     assert!(
         error.message.contains(&format!(
             "Look up error: Introspection for node {uuid} already finished on"

@@ -32,6 +32,8 @@ impl HookError {
 }
 
 /// A phase-2 failure as the introspection records it and the API answers it.
+/// Hooks read only the data and the node, so a failure is always the data's
+/// fault: the same post would fail the same way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct HookFailure {
@@ -39,6 +41,4 @@ pub struct HookFailure {
     pub hook: &'static str,
     /// The text stored in the record's `error` and returned to the ramdisk.
     pub message: String,
-    /// The HTTP status: 400 (a retry of the same data fails the same way).
-    pub status: u16,
 }

@@ -148,19 +148,17 @@ impl HookSet {
                     return Err(HookFailure {
                         hook: hook.name(),
                         message,
-                        status: 400,
                     });
                 }
                 // Hooks read only the data and the node: whatever they trip
                 // over, the same post would trip over it again, so it is the
-                // data's fault (400), never a retryable 500.
+                // data's fault, never a retryable fault of the service.
                 Err(HookError::Unexpected { class, message }) => {
                     return Err(HookFailure {
                         hook: hook.name(),
                         message: format!(
                             "Unexpected exception {class} during processing: {message}"
                         ),
-                        status: 400,
                     });
                 }
             }

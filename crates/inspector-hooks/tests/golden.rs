@@ -146,7 +146,10 @@ fn root_disk_failures(#[case] hints: Value, #[case] message: &str) {
     let failure = hooks(&["root_disk_selection"], |_| {})
         .before_update(&mut data, &mut node)
         .unwrap_err();
-    assert_eq!((failure.message.as_str(), failure.status), (message, 400));
+    assert_eq!(
+        (failure.hook, failure.message.as_str()),
+        ("root_disk_selection", message)
+    );
 }
 
 #[test]

@@ -10,10 +10,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A failed node-cache operation.
 ///
-/// The variants carry enough for the API layer to pick the status code: the
-/// "not found" family maps to 404, [`Error::InvalidEvent`],
-/// [`Error::AlreadyFinished`] and [`Error::InvalidRequest`] to 400,
-/// [`Error::StateRace`] and the infrastructure errors to 500.
+/// The variants say what went wrong in the node cache's own terms (a record
+/// missing, an event refused, the database away); the engine turns them into
+/// its error kinds and the API those into statuses. The database driver's
+/// types stay inside [`DatabaseError`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -89,12 +89,10 @@ pub enum Error {
         /// The driver's message.
         message: String,
     },
-    /// No pooled connection became free in time.
-    #[error("no database connection available: {0}")]
-    Pool(#[from] diesel::r2d2::PoolError),
-    /// A query failed.
-    #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    /// The database failed: no pooled connection in time, a statement
+    /// refused, the connection lost, the database task gone.
+    #[error(transparent)]
+    Database(DatabaseError),
     /// The schema is not what this version expects, or a migration failed.
     #[error("{0}")]
     Schema(String),
@@ -104,21 +102,32 @@ pub enum Error {
     /// A stored value is not of the expected form.
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
-    /// The blocking database task panicked or was cancelled.
-    #[error("database task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
 }
 
-impl Error {
-    /// Whether the database cannot be used for now — no connection (the server
-    /// is down or restarting), the connection closed under the query, the
-    /// disk full — so that a later retry may succeed.
+/// A failure of the database itself. The driver's error stays inside: ask
+/// [`DatabaseError::is_unavailable`] what it means for a retry.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(Failure);
+
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("no database connection available: {0}")]
+    Pool(diesel::r2d2::PoolError),
+    #[error("database error: {0}")]
+    Query(diesel::result::Error),
+    #[error("database task failed: {0}")]
+    Task(tokio::task::JoinError),
+}
+
+impl DatabaseError {
+    /// Whether the database cannot be used for now (see [`Error::is_unavailable`]).
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::Error as D;
-        match self {
-            Error::Pool(_) => true,
-            Error::Database(error) if connection_lost(error) => true,
-            Error::Database(D::DatabaseError(_, info)) => {
+        match &self.0 {
+            Failure::Pool(_) => true,
+            Failure::Query(error) if connection_lost(error) => true,
+            Failure::Query(D::DatabaseError(_, info)) => {
                 let message = info.message().to_ascii_lowercase();
                 message.contains("disk is full") || message.contains("no space left")
             }
@@ -126,18 +135,65 @@ impl Error {
         }
     }
 
-    /// Whether a transaction failing with this error may simply be retried
-    /// (deadlock, serialization failure, SQLite busy).
-    pub(crate) fn is_transient(&self) -> bool {
+    /// Whether a unique constraint (a primary key) refused the statement.
+    pub(crate) fn is_unique_violation(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error as D};
-        match self {
-            Error::Database(D::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
-            Error::Database(D::DatabaseError(_, info)) => {
+        matches!(
+            self.0,
+            Failure::Query(D::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+
+    /// Whether retrying the transaction may succeed (deadlock, serialization
+    /// failure, SQLite busy).
+    fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        match &self.0 {
+            Failure::Query(D::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+            Failure::Query(D::DatabaseError(_, info)) => {
                 let message = info.message().to_ascii_lowercase();
                 message.contains("deadlock") || message.contains("database is locked")
             }
             _ => false,
         }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        Error::Database(DatabaseError(Failure::Query(error)))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Error::Database(DatabaseError(Failure::Pool(error)))
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(error: tokio::task::JoinError) -> Self {
+        Error::Database(DatabaseError(Failure::Task(error)))
+    }
+}
+
+impl Error {
+    /// Whether the database cannot be used for now — no connection (the server
+    /// is down or restarting), the connection closed under the query, the
+    /// disk full — so that a later retry may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Database(error) if error.is_unavailable())
+    }
+
+    /// Whether a transaction failing with this error may simply be retried
+    /// (deadlock, serialization failure, SQLite busy).
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(self, Error::Database(error) if error.is_transient())
+    }
+
+    /// Whether a unique constraint (a primary key) refused the statement.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::Database(error) if error.is_unique_violation())
     }
 }
 

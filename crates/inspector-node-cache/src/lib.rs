@@ -35,7 +35,7 @@ pub use cache::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};
 pub use db_locks::{DbLease, DbLockOptions, DbLocks, SharedLock, holder_id};
-pub use error::{Error, Result};
+pub use error::{DatabaseError, Error, Result};
 pub use inspector_fsm::{Event, State, Strictness};
 pub use inspector_types::NodeUuid;
 pub use ironic::{IronicError, IronicNodes};

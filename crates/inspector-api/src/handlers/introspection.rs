@@ -6,8 +6,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDateTime, Timelike};
-use inspector_core::StoreError;
-use inspector_node_cache::{NodeInfo, State as RecordState};
+use inspector_core::{IntrospectionStatus, StoreError};
+use inspector_node_cache::State as RecordState;
 use inspector_types::{NodeUuid, python_quote};
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ pub(crate) fn iso(time: &NaiveDateTime) -> String {
 }
 
 /// The status object (spec §6).
-pub(crate) fn status_object(record: &NodeInfo, root: &str) -> Value {
+pub(crate) fn status_object(record: &IntrospectionStatus, root: &str) -> Value {
     let uuid = record.uuid.to_string();
     json!({
         "error": record.error,

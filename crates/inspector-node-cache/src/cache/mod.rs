@@ -288,12 +288,12 @@ impl NodeCache {
                     // Without a row to guard, a concurrent start's insert makes ours
                     // fail on the primary key instead of silently replacing it.
                     replace_record(conn, &stored, &attributes, existing.is_some()).map_err(
-                        |error| match error {
-                            Error::Database(diesel::result::Error::DatabaseError(
-                                diesel::result::DatabaseErrorKind::UniqueViolation,
-                                _,
-                            )) => Error::StateRace(uuid),
-                            other => other,
+                        |error| {
+                            if error.is_unique_violation() {
+                                Error::StateRace(uuid)
+                            } else {
+                                error
+                            }
                         },
                     )
                 })

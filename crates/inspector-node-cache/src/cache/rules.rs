@@ -214,10 +214,7 @@ impl RuleStore for NodeCache {
         // The primary key refuses a second rule with the same UUID.
         match created {
             Ok(()) => Ok(()),
-            Err(Error::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ))) => Err(StoreError::Duplicate(uuid)),
+            Err(error) if error.is_unique_violation() => Err(StoreError::Duplicate(uuid)),
             Err(other) => Err(store_error(other)),
         }
     }

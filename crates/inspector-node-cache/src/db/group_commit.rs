@@ -28,7 +28,7 @@ type Job = Box<dyn FnOnce(std::result::Result<&mut AnyConnection, &Error>) -> De
 
 /// An error that stands for `error` for every write of a batch.
 fn shared(error: &Error) -> Error {
-    Error::Database(DieselError::DatabaseError(
+    Error::from(DieselError::DatabaseError(
         DatabaseErrorKind::Unknown,
         Box::new(error.to_string()),
     ))
