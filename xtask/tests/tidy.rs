@@ -62,21 +62,164 @@ fn every_library_crate_documents_what_it_owns() {
     }
 }
 
+/// Crates an `io = "none"` package must not have anywhere in its dependency tree.
+const RUNTIME_DATABASE_AND_HTTP: [&str; 10] = [
+    "tokio",
+    "diesel",
+    "r2d2",
+    "libsqlite3-sys",
+    "mysql_async",
+    "tokio-postgres",
+    "hyper",
+    "axum",
+    "reqwest",
+    "osauth",
+];
+
+/// The triple of the machine the tests run on (`rustc -vV`'s `host:`).
+fn host_triple() -> String {
+    let output = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .unwrap()
+        .to_owned()
+}
+
+/// `cargo metadata` of the workspace, resolved for this machine (the crates
+/// other platforms would need are not downloaded, and not looked at).
+fn metadata() -> serde_json::Value {
+    let host = host_triple();
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .args(["--filter-platform", &host])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
-fn domain_crates_do_no_io() {
-    // The vocabulary and the state machine stay pure: no runtime, database or HTTP crates.
-    let forbidden = ["tokio", "diesel", "hyper", "axum", "reqwest", "r2d2"];
-    for name in ["inspector-types", "inspector-fsm", "inspector-hooks"] {
-        let manifest =
-            fs::read_to_string(root().join("crates").join(name).join("Cargo.toml")).unwrap();
-        let deps = dependencies_section(&manifest);
-        for crate_name in forbidden {
-            assert!(
-                !deps.contains(crate_name),
-                "{name} must not depend on {crate_name}"
-            );
+fn every_crate_declares_its_io_and_io_free_crates_pull_in_none() {
+    let metadata = metadata();
+    let members: BTreeSet<&str> = metadata["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    let name_of = |id: &str| -> String {
+        metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|package| package["id"] == id)
+            .map(|package| package["name"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let nodes = metadata["resolve"]["nodes"].as_array().unwrap();
+    // Normal (not dev or build) dependencies of a package, by id.
+    let normal_dependencies = |id: &str| -> Vec<String> {
+        let node = nodes.iter().find(|node| node["id"] == id).unwrap();
+        node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|dep| {
+                dep["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|kind| kind["kind"].is_null())
+            })
+            .map(|dep| dep["pkg"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut io_free = 0;
+    for package in metadata["packages"].as_array().unwrap() {
+        let id = package["id"].as_str().unwrap();
+        if !members.contains(id) {
+            continue;
+        }
+        let name = package["name"].as_str().unwrap();
+        let io = package["metadata"]["inspector"]["io"].as_str();
+        assert!(
+            matches!(io, Some("none" | "runtime")),
+            "{name} does not declare [package.metadata.inspector] io = \"none\" or \"runtime\""
+        );
+        if io != Some("none") {
+            continue;
+        }
+        io_free += 1;
+        let mut seen = BTreeSet::new();
+        let mut pending = vec![(id.to_owned(), name.to_owned())];
+        while let Some((id, path)) = pending.pop() {
+            for dependency in normal_dependencies(&id) {
+                if seen.insert(dependency.clone()) {
+                    let dependency_name = name_of(&dependency);
+                    let path = format!("{path} -> {dependency_name}");
+                    assert!(
+                        !RUNTIME_DATABASE_AND_HTTP.contains(&dependency_name.as_str()),
+                        "{name} is io = \"none\" but depends on {dependency_name}: {path}"
+                    );
+                    pending.push((dependency, path));
+                }
+            }
         }
     }
+    assert!(
+        io_free >= 5,
+        "only {io_free} crates are declared free of I/O"
+    );
+}
+
+#[test]
+fn dependency_versions_live_only_in_the_workspace_manifest() {
+    for manifest in manifests() {
+        let text = fs::read_to_string(&manifest).unwrap();
+        let mut section = String::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                section = line.to_owned();
+            } else if section.ends_with("dependencies]")
+                && line.contains('=')
+                && !line.starts_with('#')
+            {
+                assert!(
+                    line.contains(".workspace = true") || line.contains("workspace = true"),
+                    "{}: {section} `{line}` declares its own version; add it to [workspace.dependencies]",
+                    manifest.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_module_says_what_it_holds() {
+    let mut files = Vec::new();
+    for dir in ["crates", "bins", "xtask"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|file| !fs::read_to_string(file).unwrap().starts_with("//!"))
+        .map(|file| file.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "modules without a `//!` header: {missing:?}"
+    );
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use inspector_firewall::{
-    DnsmasqDriver, DnsmasqOptions, FilterDriver, IptablesDriver, IptablesOptions, NoopDriver,
-    PortMac, PxeFilter, SyncInputs, SystemRunner,
+    DnsmasqDriver, DnsmasqOptions, FilterDriver, Firewall, IptablesDriver, IptablesOptions,
+    NoopDriver, PortMac, SyncInputs, SystemRunner,
 };
 
 #[path = "../tests/support/mod.rs"]
@@ -38,7 +38,7 @@ fn inputs(active: &[usize]) -> SyncInputs {
 }
 
 fn measure(name: &str, driver: Box<dyn FilterDriver>) {
-    let filter = PxeFilter::new(driver);
+    let filter = Firewall::new(driver);
     let started = Instant::now();
     filter.init(&inputs(&[0])).unwrap();
     let first = started.elapsed();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inspector_firewall::{
-    DnsmasqDriver, DnsmasqOptions, IptablesDriver, IptablesOptions, PortMac, PxeFilter, SyncInputs,
+    DnsmasqDriver, DnsmasqOptions, Firewall, IptablesDriver, IptablesOptions, PortMac, SyncInputs,
     SystemRunner,
 };
 
@@ -142,7 +142,7 @@ fn iptables_sync_cycles_produce_the_expected_rules() {
     let dir = tempfile::tempdir().unwrap();
     let config = support::rootwrap_config(dir.path(), None);
     let ns = Namespace::new("ipt");
-    let filter = PxeFilter::new(Box::new(
+    let filter = Firewall::new(Box::new(
         IptablesDriver::new(iptables_options(), runner(&ns, &config)).unwrap(),
     ));
     let all = [support::mac(1), support::mac(2), support::mac(3)];
@@ -190,7 +190,7 @@ fn child_syncs_until_killed() {
         return;
     };
     let runner = Arc::new(SystemRunner::with_prefix(vec![HELPER.into(), config]));
-    let filter = PxeFilter::new(Box::new(
+    let filter = Firewall::new(Box::new(
         IptablesDriver::new(iptables_options(), runner).unwrap(),
     ));
     let all: Vec<String> = (0..600).map(support::mac).collect();
@@ -271,7 +271,7 @@ fn a_sync_killed_half_way_is_repaired_by_a_restart() {
         }
     }
     // Restart: a new process (here: a new driver) initialises and syncs.
-    let filter = PxeFilter::new(Box::new(
+    let filter = Firewall::new(Box::new(
         IptablesDriver::new(iptables_options(), runner(&ns, &config)).unwrap(),
     ));
     let all: Vec<String> = (0..4).map(support::mac).collect();
@@ -416,7 +416,7 @@ fn dnsmasq_answers_only_the_macs_the_filter_allows() {
     std::fs::create_dir(&hostsdir).unwrap();
     let lab = DhcpLab::new(&hostsdir, dir.path());
     let runner = Arc::new(SystemRunner::with_prefix(vec![]));
-    let filter = PxeFilter::new(Box::new(
+    let filter = Firewall::new(Box::new(
         DnsmasqDriver::new(DnsmasqOptions::in_dir(&hostsdir), runner).unwrap(),
     ));
     let (inspected, other) = (

@@ -37,14 +37,7 @@ pub(crate) fn from_config(
 /// looked up as oslo.config does, in the directories of the configuration
 /// files, then the working directory. A missing file means the default rules.
 fn policy(sources: &ConfigSources, config_dirs: &[PathBuf]) -> anyhow::Result<Policy> {
-    let section = sources.section(
-        "oslo_policy",
-        &[
-            ("policy_file", "policy.yaml"),
-            ("enforce_scope", "True"),
-            ("enforce_new_defaults", "True"),
-        ],
-    );
+    let section = sources.section("oslo_policy");
     let name = section
         .string("policy_file")?
         .unwrap_or_else(|| "policy.yaml".to_owned());

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use inspector_config::{ConductorOptions, PxeFilterDriver, PxeFilterOptions};
 use inspector_core::{FirewallFilter, NoPxeFilter, PxeFilter};
 use inspector_firewall::{
-    DnsmasqDriver, DnsmasqOptions, FilterDriver, IptablesDriver, IptablesOptions,
-    PxeFilter as Filter, SystemRunner,
+    DnsmasqDriver, DnsmasqOptions, FilterDriver, Firewall, IptablesDriver, IptablesOptions,
+    SystemRunner,
 };
 
 /// Whether the process runs with effective uid 0 (`/proc/self/status`).
@@ -58,5 +58,5 @@ pub(crate) fn from_config(
             runner,
         )?),
     };
-    Ok(Arc::new(FirewallFilter(Arc::new(Filter::new(driver)))))
+    Ok(Arc::new(FirewallFilter(Arc::new(Firewall::new(driver)))))
 }

@@ -65,36 +65,10 @@ pub struct DiscoveryOptions {
 pub const NODE_NOT_FOUND_HOOKS: [&str; 2] = ["enroll", "example"];
 
 impl ConductorOptions {
-    /// Declared defaults of `[DEFAULT]`.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("timeout", "3600"),
-        ("clean_up_period", "60"),
-        ("node_status_keep_time", "0"),
-        ("introspection_delay", "5"),
-        (
-            "ipmi_address_fields",
-            "redfish_address,ilo_address,drac_host,drac_address,ibmc_address",
-        ),
-        ("can_manage_boot", "true"),
-        ("max_concurrency", "1000"),
-    ];
-
-    /// Declared defaults of `[processing]` read here.
-    pub const PROCESSING_DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("permit_active_introspection", "false"),
-        ("power_off", "true"),
-        ("store_data", "none"),
-        ("always_store_ramdisk_logs", "false"),
-        (
-            "ramdisk_logs_filename_format",
-            "{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz",
-        ),
-    ];
-
     /// Reads the options.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let default = sources.section("DEFAULT", Self::DEFAULTS);
-        let processing = sources.section("processing", Self::PROCESSING_DEFAULTS);
+        let default = sources.section("DEFAULT");
+        let processing = sources.section("processing");
         let number =
             |name: &str| -> Result<i64> { Ok(default.integer(name)?.expect("declared default")) };
         let invalid = |section: &str, option: &str, value: &str, expected: &str| {
@@ -113,14 +87,7 @@ impl ConductorOptions {
                 "one of enroll, example",
             ));
         }
-        let discovery = sources.section(
-            "discovery",
-            &[
-                ("enroll_node_driver", "fake-hardware"),
-                ("enroll_node_fields", ""),
-                ("enabled_bmc_address_version", "4,6"),
-            ],
-        );
+        let discovery = sources.section("discovery");
         let versions = discovery
             .list("enabled_bmc_address_version")?
             .unwrap_or_default();
@@ -167,7 +134,8 @@ impl ConductorOptions {
             can_manage_boot: default
                 .boolean("can_manage_boot")?
                 .expect("declared default"),
-            max_concurrency: usize::try_from(number("max_concurrency")?.max(2)).unwrap_or(1000),
+            max_concurrency: usize::try_from(number("max_concurrency")?.max(2))
+                .unwrap_or(usize::MAX),
             permit_active_introspection: processing
                 .boolean("permit_active_introspection")?
                 .expect("declared default"),

@@ -34,17 +34,7 @@ pub struct CoordinationOptions {
 impl CoordinationOptions {
     /// Reads `[coordination]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section(
-            "coordination",
-            &[
-                ("locks", "process"),
-                ("node_locked_retry_attempts", "3"),
-                ("node_locked_retry_interval", "1"),
-                ("lock_heartbeat_interval", "10"),
-                ("lock_expiry", "60"),
-                ("lease_ttl", "30"),
-            ],
-        );
+        let section = sources.section("coordination");
         let locks = match section.string("locks")?.unwrap_or_default().as_str() {
             "process" => LockBackend::Process,
             "database" => LockBackend::Database,
@@ -83,10 +73,10 @@ impl CoordinationOptions {
             node_locked_retry_attempts: u32::try_from(
                 section
                     .integer("node_locked_retry_attempts")?
-                    .unwrap_or(3)
+                    .expect("declared default")
                     .max(0),
             )
-            .unwrap_or(3),
+            .unwrap_or(u32::MAX),
             node_locked_retry_interval: seconds("node_locked_retry_interval")?,
             lock_heartbeat_interval: heartbeat,
             lock_expiry: expiry,

@@ -1,7 +1,8 @@
 //! Typed option groups with upstream's names and defaults.
 //!
-//! Only the groups the database layer needs live here so far; each struct
-//! lists its defaults once, in the `DEFAULTS` table that interpolation sees too.
+//! Only the groups the database layer needs live here so far. Defaults are
+//! declared once, in the [catalog](crate::catalog), which parsing,
+//! interpolation and the sample configuration all read.
 
 use crate::error::Result;
 use crate::sources::ConfigSources;
@@ -28,21 +29,9 @@ pub struct DatabaseOptions {
 }
 
 impl DatabaseOptions {
-    /// Declared defaults, as oslo.db registers them.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("connection", "sqlite:///ironic_inspector.sqlite"),
-        ("max_pool_size", "5"),
-        ("max_overflow", "50"),
-        ("pool_timeout", "30"),
-        ("connection_recycle_time", "3600"),
-        ("max_retries", "10"),
-        ("retry_interval", "10"),
-        ("sqlite_synchronous", "true"),
-    ];
-
     /// Reads `[database]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section("database", Self::DEFAULTS);
+        let section = sources.section("database");
         let number = |name: &str| -> Result<i64> {
             Ok(section
                 .integer(name)?
@@ -104,25 +93,10 @@ pub struct DefaultOptions {
 }
 
 impl DefaultOptions {
-    /// Declared defaults.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("timeout", "3600"),
-        ("node_status_keep_time", "0"),
-        ("api_max_limit", "1000"),
-        ("listen_address", "::"),
-        ("listen_port", "5050"),
-        ("auth_strategy", "keystone"),
-        ("debug", "false"),
-        (
-            "http_basic_auth_user_file",
-            "/etc/ironic-inspector/htpasswd",
-        ),
-    ];
-
     /// Reads `[DEFAULT]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section("DEFAULT", Self::DEFAULTS);
-        let ssl = sources.section("ssl", &[]);
+        let section = sources.section("DEFAULT");
+        let ssl = sources.section("ssl");
         let number = |name: &str| -> Result<i64> {
             Ok(section
                 .integer(name)?
@@ -133,16 +107,16 @@ impl DefaultOptions {
             node_status_keep_time: number("node_status_keep_time")?,
             api_max_limit: number("api_max_limit")?,
             listen_address: section.string("listen_address")?.expect("declared default"),
-            listen_port: u16::try_from(number("listen_port")?.clamp(0, 65535)).unwrap_or(5050),
+            listen_port: u16::try_from(number("listen_port")?.clamp(0, 65535)).unwrap_or(u16::MAX),
             auth_strategy: section.string("auth_strategy")?.expect("declared default"),
             debug: section.boolean("debug")?.expect("declared default"),
             http_basic_auth_user_file: section
                 .string("http_basic_auth_user_file")?
                 .expect("declared default"),
             healthcheck: sources
-                .section("healthcheck", &[])
+                .section("healthcheck")
                 .boolean("enabled")?
-                .unwrap_or(false),
+                .expect("declared default"),
             listen_unix_socket: section
                 .string("listen_unix_socket")?
                 .filter(|path| !path.is_empty()),
@@ -155,7 +129,7 @@ impl DefaultOptions {
                         .filter(|mode| *mode <= 0o7777)
                 },
             )?,
-            use_ssl: section.boolean("use_ssl")?.unwrap_or(false),
+            use_ssl: section.boolean("use_ssl")?.expect("declared default"),
             ssl_cert_file: ssl.string("cert_file")?.filter(|p| !p.is_empty()),
             ssl_key_file: ssl.string("key_file")?.filter(|p| !p.is_empty()),
         })
@@ -276,20 +250,9 @@ pub struct ApiProtectionOptions {
 }
 
 impl ApiProtectionOptions {
-    /// Declared defaults of `[api]`.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("continue_rate_per_client", "50"),
-        ("continue_rate_overall", "1000"),
-        ("request_timeout", "60"),
-        ("max_continue_body_size", "16777216"),
-        ("continue_body_budget", "16777216"),
-        ("max_connections", "4096"),
-        ("header_read_timeout", "60"),
-    ];
-
     /// Reads `[api]` and `[DEFAULT] use_json`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section("api", Self::DEFAULTS);
+        let section = sources.section("api");
         let number =
             |name: &str| -> Result<i64> { Ok(section.integer(name)?.expect("declared default")) };
         Ok(Self {
@@ -308,9 +271,9 @@ impl ApiProtectionOptions {
                 )?
                 .unwrap_or_default(),
             use_json: sources
-                .section("DEFAULT", &[])
+                .section("DEFAULT")
                 .boolean("use_json")?
-                .unwrap_or(false),
+                .expect("declared default"),
         })
     }
 }
@@ -341,13 +304,9 @@ pub struct TimelineOptions {
 }
 
 impl TimelineOptions {
-    /// Declared defaults of `[timeline]`.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("max_events", "200"), ("max_unmatched_reports", "100")];
-
     /// Reads `[timeline]`; both bounds are at least 1.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section("timeline", Self::DEFAULTS);
+        let section = sources.section("timeline");
         let number = |name: &str| -> Result<i64> {
             Ok(section.integer(name)?.expect("declared default").max(1))
         };

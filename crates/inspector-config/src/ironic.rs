@@ -78,16 +78,6 @@ impl std::fmt::Debug for IronicOptions {
 }
 
 impl IronicOptions {
-    /// Declared defaults.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("auth_type", "password"),
-        ("service_type", "baremetal"),
-        ("valid_interfaces", "internal,public"),
-        ("insecure", "false"),
-        ("max_retries", "30"),
-        ("retry_interval", "2"),
-    ];
-
     /// Reads `[ironic]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         Self::from_section(sources, "ironic")
@@ -97,15 +87,7 @@ impl IronicOptions {
     /// the Keystone catalog, for mDNS (`service_type` defaults to
     /// `baremetal-introspection`).
     pub fn service_catalog(sources: &ConfigSources) -> Result<Self> {
-        let mut options = Self::from_section(sources, "service_catalog")?;
-        let explicit = sources
-            .section("service_catalog", &[])
-            .string("service_type")?
-            .filter(|t| !t.is_empty());
-        if explicit.is_none() {
-            options.service_type = "baremetal-introspection".to_owned();
-        }
-        Ok(options)
+        Self::from_section(sources, "service_catalog")
     }
 
     /// Whether these options say where the service is: an endpoint override
@@ -117,14 +99,14 @@ impl IronicOptions {
     /// Reads the keystoneauth options of `section` (`[ironic]` or
     /// `[keystone_authtoken]`, which share the option names).
     pub fn from_section(sources: &ConfigSources, section: &str) -> Result<Self> {
-        let s = sources.section(section, Self::DEFAULTS);
+        let s = sources.section(section);
         let text = |name: &str| -> Result<Option<String>> {
             Ok(s.string(name)?.filter(|v| !v.is_empty()))
         };
         let number = |name: &str| -> Result<Option<i64>> { s.integer(name) };
         let clamp = |value: i64| u32::try_from(value.max(0)).unwrap_or(u32::MAX);
         Ok(Self {
-            auth_type: text("auth_type")?.unwrap_or_else(|| "password".to_owned()),
+            auth_type: s.non_empty("auth_type")?.expect("declared default"),
             auth_url: text("auth_url")?,
             username: text("username")?,
             user_id: text("user_id")?,
@@ -139,17 +121,20 @@ impl IronicOptions {
             application_credential_name: text("application_credential_name")?,
             application_credential_secret: text("application_credential_secret")?,
             token: text("token")?,
-            service_type: text("service_type")?.unwrap_or_else(|| "baremetal".to_owned()),
+            service_type: s.non_empty("service_type")?.expect("declared default"),
             region_name: text("region_name")?,
             valid_interfaces: s.list("valid_interfaces")?.unwrap_or_default(),
             endpoint_override: text("endpoint_override")?,
             cafile: text("cafile")?,
             certfile: text("certfile")?,
             keyfile: text("keyfile")?,
-            insecure: s.boolean("insecure")?.unwrap_or(false),
+            insecure: s.boolean("insecure")?.expect("declared default"),
             timeout: number("timeout")?.map(|t| t.max(0).unsigned_abs()),
-            max_retries: clamp(number("max_retries")?.unwrap_or(30)),
-            retry_interval: number("retry_interval")?.unwrap_or(2).max(0).unsigned_abs(),
+            max_retries: clamp(number("max_retries")?.expect("declared default")),
+            retry_interval: number("retry_interval")?
+                .expect("declared default")
+                .max(0)
+                .unsigned_abs(),
             max_requests_per_second: number("max_requests_per_second")?
                 .map(clamp)
                 .filter(|n| *n > 0),
@@ -173,7 +158,7 @@ impl KeystoneAuthtokenOptions {
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         const SECTION: &str = "keystone_authtoken";
         let service = IronicOptions::from_section(sources, SECTION)?;
-        let s = sources.section(SECTION, &[("token_cache_time", "300")]);
+        let s = sources.section(SECTION);
         let text = |name: &str| -> Result<Option<String>> {
             Ok(s.string(name)?.filter(|v| !v.is_empty()))
         };
@@ -182,7 +167,7 @@ impl KeystoneAuthtokenOptions {
             www_authenticate_uri: text("www_authenticate_uri")?.or(text("auth_uri")?),
             token_cache_time: s
                 .integer("token_cache_time")?
-                .unwrap_or(300)
+                .expect("declared default")
                 .max(0)
                 .unsigned_abs(),
         })

@@ -19,13 +19,9 @@ pub struct MdnsOptions {
 }
 
 impl MdnsOptions {
-    /// Declared defaults of `[mdns]`.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("registration_attempts", "5"), ("lookup_attempts", "3")];
-
     /// Reads `[DEFAULT] enable_mdns` and `[mdns]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let section = sources.section("mdns", Self::DEFAULTS);
+        let section = sources.section("mdns");
         let attempts = |name: &str| -> Result<u32> {
             let value = section.integer(name)?.expect("declared default");
             Ok(u32::try_from(value.max(1)).unwrap_or(u32::MAX))
@@ -43,9 +39,9 @@ impl MdnsOptions {
         };
         Ok(Self {
             enabled: sources
-                .section("DEFAULT", &[])
+                .section("DEFAULT")
                 .boolean("enable_mdns")?
-                .unwrap_or(false),
+                .expect("declared default"),
             registration_attempts: attempts("registration_attempts")?,
             lookup_attempts: attempts("lookup_attempts")?,
             params: section

@@ -62,29 +62,9 @@ pub struct ProcessingOptions {
 }
 
 impl ProcessingOptions {
-    /// Declared defaults of `[processing]`.
-    pub const DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("default_processing_hooks", DEFAULT_PROCESSING_HOOKS),
-        ("processing_hooks", "$default_processing_hooks"),
-        ("add_ports", "pxe"),
-        ("keep_ports", "all"),
-        ("overwrite_existing", "true"),
-        ("update_pxe_enabled", "true"),
-        ("disk_partitioning_spacing", "true"),
-    ];
-
-    /// Declared defaults of `[capabilities]`.
-    pub const CAPABILITY_DEFAULTS: &'static [(&'static str, &'static str)] = &[
-        ("boot_mode", "false"),
-        (
-            "cpu_flags",
-            "vmx:cpu_vt,svm:cpu_vt,aes:cpu_aes,pse:cpu_hugepages,pdpe1gb:cpu_hugepages_1g,smx:cpu_txt",
-        ),
-    ];
-
     /// Reads the three groups.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let processing = sources.section("processing", Self::DEFAULTS);
+        let processing = sources.section("processing");
         let choice = |option: &str, choices: &[&str]| -> Result<String> {
             let value = processing.string(option)?.expect("declared default");
             if choices.contains(&value.as_str()) {
@@ -111,7 +91,7 @@ impl ProcessingOptions {
         let flag = |option: &str| -> Result<bool> {
             Ok(processing.boolean(option)?.expect("declared default"))
         };
-        let capabilities = sources.section("capabilities", Self::CAPABILITY_DEFAULTS);
+        let capabilities = sources.section("capabilities");
         Ok(Self {
             processing_hooks: processing
                 .list("processing_hooks")?
@@ -125,17 +105,17 @@ impl ProcessingOptions {
                 .boolean("boot_mode")?
                 .expect("declared default"),
             cpu_flags: capabilities.dict("cpu_flags")?.expect("declared default"),
-            pci_aliases: sources.section("pci_devices", &[]).multi("alias"),
+            pci_aliases: sources.section("pci_devices").multi("alias"),
             extra_hardware_strict: sources
-                .section("extra_hardware", &[("strict", "false")])
+                .section("extra_hardware")
                 .boolean("strict")?
                 .expect("declared default"),
             physnet_cidr_map: sources
-                .section("port_physnet", &[("cidr_map", "")])
+                .section("port_physnet")
                 .list("cidr_map")?
                 .unwrap_or_default(),
             accelerators_known_devices: sources
-                .section("accelerators", &[])
+                .section("accelerators")
                 .string("known_devices")?
                 .filter(|path| !path.is_empty()),
         })

@@ -47,36 +47,10 @@ pub struct PxeFilterOptions {
 impl PxeFilterOptions {
     /// Reads the groups.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let filter = sources.section(
-            "pxe_filter",
-            &[
-                ("driver", "iptables"),
-                ("sync_period", "15"),
-                ("deny_unknown_macs", "false"),
-            ],
-        );
-        let default = sources.section(
-            "DEFAULT",
-            &[("rootwrap_config", "/etc/ironic-inspector/rootwrap.conf")],
-        );
-        let iptables = sources.section(
-            "iptables",
-            &[
-                ("dnsmasq_interface", "br-ctlplane"),
-                ("firewall_chain", "ironic-inspector"),
-                ("ethoib_interfaces", ""),
-                ("ip_version", "4"),
-            ],
-        );
-        let dnsmasq = sources.section(
-            "dnsmasq_pxe_filter",
-            &[
-                ("dhcp_hostsdir", "/var/lib/ironic-inspector/dhcp-hostsdir"),
-                ("purge_dhcp_hostsdir", "true"),
-                ("dnsmasq_start_command", ""),
-                ("dnsmasq_stop_command", ""),
-            ],
-        );
+        let filter = sources.section("pxe_filter");
+        let default = sources.section("DEFAULT");
+        let iptables = sources.section("iptables");
+        let dnsmasq = sources.section("dnsmasq_pxe_filter");
         let invalid = |section: &str, option: &str, value: String, expected: &str| {
             sources.invalid_value(section, option, value, expected)
         };
@@ -93,7 +67,7 @@ impl PxeFilterOptions {
                 ));
             }
         };
-        let ip_version = match iptables.integer("ip_version")?.unwrap_or(4) {
+        let ip_version = match iptables.integer("ip_version")?.expect("declared default") {
             4 => 4,
             6 => 6,
             other => {
@@ -112,17 +86,21 @@ impl PxeFilterOptions {
             driver,
             sync_period: filter
                 .integer("sync_period")?
-                .unwrap_or(15)
+                .expect("declared default")
                 .max(0)
                 .unsigned_abs(),
-            deny_unknown_macs: filter.boolean("deny_unknown_macs")?.unwrap_or(false),
+            deny_unknown_macs: filter
+                .boolean("deny_unknown_macs")?
+                .expect("declared default"),
             rootwrap_config: text(&default, "rootwrap_config")?,
             dnsmasq_interface: text(&iptables, "dnsmasq_interface")?,
             firewall_chain: text(&iptables, "firewall_chain")?,
             ethoib_interfaces: iptables.list("ethoib_interfaces")?.unwrap_or_default(),
             ip_version,
             dhcp_hostsdir: text(&dnsmasq, "dhcp_hostsdir")?,
-            purge_dhcp_hostsdir: dnsmasq.boolean("purge_dhcp_hostsdir")?.unwrap_or(true),
+            purge_dhcp_hostsdir: dnsmasq
+                .boolean("purge_dhcp_hostsdir")?
+                .expect("declared default"),
             dnsmasq_start_command: text(&dnsmasq, "dnsmasq_start_command")?,
             dnsmasq_stop_command: text(&dnsmasq, "dnsmasq_stop_command")?,
         })

@@ -143,17 +143,13 @@ impl ConfigSources {
         }))
     }
 
-    /// A typed view of one section, with the declared defaults used for
-    /// unset options and for `$name` references.
-    pub fn section<'a>(
-        &'a self,
-        section: &'a str,
-        defaults: &'a [(&'a str, &'a str)],
-    ) -> Lookup<'a> {
+    /// A typed view of one section; unset options and `$name` references
+    /// fall back to the option's default in the [catalog](crate::catalog),
+    /// the one place defaults are declared.
+    pub fn section<'a>(&'a self, section: &'a str) -> Lookup<'a> {
         Lookup {
             sources: self,
             section,
-            defaults,
         }
     }
 }
@@ -166,7 +162,6 @@ const MAX_EXPANDED: usize = 64 * 1024;
 pub struct Lookup<'a> {
     sources: &'a ConfigSources,
     section: &'a str,
-    defaults: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Lookup<'a> {
@@ -256,11 +251,18 @@ impl<'a> Lookup<'a> {
         }))
     }
 
-    fn default_of(&self, option: &str) -> Option<&'a str> {
-        self.defaults
-            .iter()
-            .find(|(name, _)| *name == option)
-            .map(|(_, value)| *value)
+    /// The catalog's default of `option` in this section.
+    fn default_of(&self, option: &str) -> Option<&'static str> {
+        crate::catalog::find(self.section, option).and_then(|doc| doc.default)
+    }
+
+    /// A text option where an empty value means unset: the value, or the
+    /// catalog's default when the option is unset or empty.
+    pub fn non_empty(&self, option: &str) -> Result<Option<String>> {
+        Ok(self
+            .string(option)?
+            .filter(|text| !text.is_empty())
+            .or_else(|| self.default_of(option).map(str::to_owned)))
     }
 
     /// The value and its origin after `$name` / `${name}` interpolation.
@@ -300,15 +302,7 @@ impl<'a> Lookup<'a> {
                 continue;
             }
             let (section, key) = name.split_once('.').unwrap_or((self.section, name));
-            let target = Lookup {
-                section,
-                defaults: if section == self.section {
-                    self.defaults
-                } else {
-                    &[]
-                },
-                ..*self
-            };
+            let target = Lookup { section, ..*self };
             let Some((value, _)) = target.resolve(key, depth + 1)? else {
                 let (path, line) =
                     raw.map_or_else(|| (PathBuf::new(), 0), |r| (r.path.clone(), r.line));
@@ -375,22 +369,29 @@ mod tests {
             "[DEFAULT]\ntimeout = 10\nhost = a\n",
             "[DEFAULT]\ntimeout = 20\n",
         ]);
-        let section = sources.section("DEFAULT", &[]);
+        let section = sources.section("DEFAULT");
         assert_eq!(section.integer("timeout").unwrap(), Some(20));
         assert_eq!(section.string("host").unwrap().as_deref(), Some("a"));
         assert_eq!(section.string("missing").unwrap(), None);
     }
 
     #[test]
-    fn interpolation_sees_the_same_group_and_declared_defaults() {
+    fn interpolation_sees_the_same_group_and_the_catalog_defaults() {
         let sources = sources(&[
             "[processing]\nprocessing_hooks = $default_processing_hooks,lldp_basic\nprice = $$5\n",
         ]);
-        let defaults = [("default_processing_hooks", "ramdisk_error,scheduler")];
-        let section = sources.section("processing", &defaults);
+        let section = sources.section("processing");
         assert_eq!(
             section.list("processing_hooks").unwrap().unwrap(),
-            ["ramdisk_error", "scheduler", "lldp_basic"]
+            [
+                "ramdisk_error",
+                "root_disk_selection",
+                "scheduler",
+                "validate_interfaces",
+                "capabilities",
+                "pci_devices",
+                "lldp_basic"
+            ]
         );
         assert_eq!(section.string("price").unwrap().as_deref(), Some("$5"));
     }
@@ -400,7 +401,7 @@ mod tests {
         let sources = sources(&[
             "[DEFAULT]\nstate_path = /var/lib\n[database]\nconnection = sqlite:///${DEFAULT.state_path}/x.db\n",
         ]);
-        let section = sources.section("database", &[]);
+        let section = sources.section("database");
         assert_eq!(
             section.string("connection").unwrap().as_deref(),
             Some("sqlite:////var/lib/x.db")
@@ -410,7 +411,7 @@ mod tests {
     #[test]
     fn missing_reference_is_an_error_naming_the_option() {
         let sources = sources(&["[a]\nx = $nope\n"]);
-        let error = sources.section("a", &[]).string("x").unwrap_err();
+        let error = sources.section("a").string("x").unwrap_err();
         assert_eq!(
             error.to_string(),
             "f0.conf:2: option x in group [a] refers to $nope, which is not set"
@@ -421,7 +422,7 @@ mod tests {
     fn self_references_that_double_at_each_level_are_refused() {
         // Found by the ini fuzz target: 2^16 copies exhausted memory.
         let sources = sources(&["[a]\nx = $x$x\n"]);
-        let error = sources.section("a", &[]).string("x").unwrap_err();
+        let error = sources.section("a").string("x").unwrap_err();
         assert!(
             error
                 .to_string()
@@ -442,10 +443,7 @@ mod tests {
     #[case("0", false)]
     fn oslo_booleans(#[case] text: &str, #[case] want: bool) {
         let sources = sources(&[&format!("[a]\nflag = {text}\n")]);
-        assert_eq!(
-            sources.section("a", &[]).boolean("flag").unwrap(),
-            Some(want)
-        );
+        assert_eq!(sources.section("a").boolean("flag").unwrap(), Some(want));
     }
 
     #[rstest]
@@ -453,7 +451,7 @@ mod tests {
     #[case::int("count = ten", "an integer")]
     fn wrong_types_name_file_section_and_option(#[case] line: &str, #[case] expected: &str) {
         let sources = sources(&["[DEFAULT]\n", &format!("[grp]\n\n{line}\n")]);
-        let section = sources.section("grp", &[]);
+        let section = sources.section("grp");
         let error = if expected == "a boolean" {
             section.boolean("flag").unwrap_err()
         } else {
@@ -480,7 +478,7 @@ mod tests {
         .unwrap();
         std::fs::write(confd.join("ignored.txt"), "[DEFAULT]\ntimeout = 9\n").unwrap();
         let sources = ConfigSources::load(&[main], &[confd]).unwrap();
-        let section = sources.section("DEFAULT", &[]);
+        let section = sources.section("DEFAULT");
         assert_eq!(section.integer("timeout").unwrap(), Some(3));
         assert_eq!(section.string("host").unwrap().as_deref(), Some("h"));
     }
@@ -502,13 +500,10 @@ mod tests {
             "[DEFAULT]\ndebug = true\nlisten_prot = 5050\n[ironic]\nmax_retries = 3\n",
             "[pxe_filter]\ndriver = noop\n[DEFAULT]\nlisten_prot = 5051\n",
         ]);
-        let defaults = sources.section("DEFAULT", &[]);
+        let defaults = sources.section("DEFAULT");
         assert_eq!(defaults.boolean("debug").unwrap(), Some(true));
         assert_eq!(
-            sources
-                .section("ironic", &[])
-                .integer("max_retries")
-                .unwrap(),
+            sources.section("ironic").integer("max_retries").unwrap(),
             Some(3)
         );
         let unknown: Vec<(String, String, String, usize)> = sources

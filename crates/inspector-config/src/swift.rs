@@ -19,18 +19,8 @@ pub struct SwiftOptions {
 impl SwiftOptions {
     /// Reads `[swift]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
-        let mut access = IronicOptions::from_section(sources, "swift")?;
-        let section = sources.section(
-            "swift",
-            &[("container", "ironic-inspector"), ("delete_after", "0")],
-        );
-        if section
-            .string("service_type")?
-            .filter(|t| !t.is_empty())
-            .is_none()
-        {
-            access.service_type = "object-store".to_owned();
-        }
+        let access = IronicOptions::from_section(sources, "swift")?;
+        let section = sources.section("swift");
         Ok(Self {
             access,
             container: section.string("container")?.expect("declared default"),

@@ -1,6 +1,7 @@
-//! The catalog of the sample configuration against the option groups: every
-//! option a group reads is listed, every listed option is read, and each
-//! listed default is the one the code uses.
+//! The catalog, where every option and its default is declared once, against
+//! the option groups: every option a group reads is listed, every listed
+//! option is read, each listed default is the one the code uses, and all
+//! defaults match a golden file.
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
@@ -97,38 +98,37 @@ fn every_option_has_help_ending_a_sentence() {
     assert!(offenders.is_empty(), "help to fix: {offenders:?}");
 }
 
-#[rstest]
-#[case::default("DEFAULT", DefaultOptions::DEFAULTS, &[])]
-#[case::conductor("DEFAULT", ConductorOptions::DEFAULTS, &[])]
-#[case::conductor_processing("processing", ConductorOptions::PROCESSING_DEFAULTS, &[])]
-#[case::processing("processing", ProcessingOptions::DEFAULTS, &[])]
-#[case::capabilities("capabilities", ProcessingOptions::CAPABILITY_DEFAULTS, &[])]
-#[case::database("database", DatabaseOptions::DEFAULTS, &[])]
-#[case::api("api", ApiProtectionOptions::DEFAULTS, &[])]
-#[case::timeline("timeline", TimelineOptions::DEFAULTS, &[])]
-#[case::mdns("mdns", MdnsOptions::DEFAULTS, &[])]
-#[case::ironic("ironic", IronicOptions::DEFAULTS, &[])]
-#[case::keystone_authtoken("keystone_authtoken", IronicOptions::DEFAULTS, &[])]
-#[case::service_catalog("service_catalog", IronicOptions::DEFAULTS, &["service_type"])]
-#[case::swift("swift", IronicOptions::DEFAULTS, &["service_type"])]
-fn defaults_tables_match_the_catalog(
-    #[case] section: &str,
-    #[case] table: &[(&str, &str)],
-    #[case] overridden: &[&str],
-) {
-    let wrong: Vec<String> = table
+/// Every option's default, one `[section] name = default` line each (`<None>`
+/// when unset), against `tests/defaults.golden`: a changed default shows in
+/// review. `BLESS=1 cargo test -p inspector-config --test catalog` rewrites it.
+#[test]
+fn every_default_matches_the_golden_file() {
+    let rendered: String = catalog::options()
         .iter()
-        .filter(|(name, _)| !overridden.contains(name))
-        .filter_map(|(name, default)| match catalog::find(section, name) {
-            Some(option) if option.default == Some(*default) => None,
-            Some(option) => Some(format!(
-                "[{section}] {name}: table {default:?}, catalog {:?}",
-                option.default
-            )),
-            None => Some(format!("[{section}] {name}: not in the catalog")),
+        .map(|option| {
+            format!(
+                "[{}] {} = {}\n",
+                option.section,
+                option.name,
+                option.default.unwrap_or("<None>")
+            )
         })
         .collect();
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/defaults.golden");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&golden, &rendered).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    assert!(
+        rendered == expected,
+        "defaults differ from {}; run with BLESS=1 to accept:\n{}",
+        golden.display(),
+        rendered
+            .lines()
+            .filter(|line| !expected.lines().any(|e| e == *line))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ impl PxeFilter for NoPxeFilter {
 
 /// A firewall-crate driver (`iptables`, `dnsmasq`).
 #[derive(Debug, Clone)]
-pub struct FirewallFilter(pub Arc<inspector_firewall::PxeFilter>);
+pub struct FirewallFilter(pub Arc<inspector_firewall::Firewall>);
 
 fn failure(error: FilterError) -> CoreError {
     let class = match &error {
@@ -62,7 +62,7 @@ fn failure(error: FilterError) -> CoreError {
 impl FirewallFilter {
     async fn blocking(
         &self,
-        work: impl FnOnce(&inspector_firewall::PxeFilter) -> std::result::Result<(), FilterError>
+        work: impl FnOnce(&inspector_firewall::Firewall) -> std::result::Result<(), FilterError>
         + Send
         + 'static,
     ) -> Result<()> {

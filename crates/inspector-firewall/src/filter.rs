@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::error::FilterError;
 use crate::inputs::SyncInputs;
 
-/// A PXE filter driver's work; [`PxeFilter`] adds the locking and the states.
+/// A PXE filter driver's work; [`Firewall`] adds the locking and the states.
 pub trait FilterDriver: Send + std::fmt::Debug {
     /// The driver's name in messages (`IptablesFilter`, ...).
     fn name(&self) -> &'static str;
@@ -52,11 +52,11 @@ struct Inner {
 
 /// A driver behind its lock and state machine.
 #[derive(Debug)]
-pub struct PxeFilter {
+pub struct Firewall {
     inner: Mutex<Inner>,
 }
 
-impl PxeFilter {
+impl Firewall {
     /// `driver`, not initialised yet.
     pub fn new(driver: Box<dyn FilterDriver>) -> Self {
         Self {
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn states_and_resets() {
-        let filter = PxeFilter::new(Box::new(Flaky::default()));
+        let filter = Firewall::new(Box::new(Flaky::default()));
         let inputs = SyncInputs::default();
         filter.init(&inputs).expect("initialises");
         assert_eq!(

@@ -9,7 +9,7 @@
 //! `sudo`, or directly when already root).
 //!
 //! It must not know about HTTP, the database or how Ironic is reached: the
-//! conductor gathers [`SyncInputs`] and calls [`PxeFilter::sync`]. It is
+//! conductor gathers [`SyncInputs`] and calls [`Firewall::sync`]. It is
 //! blocking code; async callers run it on a blocking thread.
 
 mod dnsmasq;
@@ -21,7 +21,7 @@ mod runner;
 
 pub use dnsmasq::{DnsmasqDriver, DnsmasqOptions};
 pub use error::FilterError;
-pub use filter::{DriverState, FilterDriver, NoopDriver, PxeFilter};
+pub use filter::{DriverState, FilterDriver, Firewall, NoopDriver};
 pub use inputs::{PortMac, SyncInputs, infiniband_macs};
 pub use iptables::{IptablesDriver, IptablesOptions};
 pub use runner::{CommandRunner, Output, RecordingRunner, SystemRunner};

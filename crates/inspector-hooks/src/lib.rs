@@ -16,6 +16,7 @@ mod error;
 mod hooks;
 pub mod lldp;
 mod node;
+mod registry;
 mod set;
 
 pub use data::{
@@ -27,4 +28,5 @@ pub use inspector_types::{python_repr, python_str};
 pub use node::{
     CreatePort, NodeChanges, NodeView, PortView, capabilities_to_string, parse_capabilities,
 };
+pub use registry::{HookFactory, HookNameTaken, HookRegistry};
 pub use set::{HookSet, ProcessingHook};

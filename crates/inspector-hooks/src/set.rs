@@ -6,8 +6,8 @@ use inspector_config::ProcessingOptions;
 
 use crate::data::IntrospectionData;
 use crate::error::{HookError, HookFailure};
-use crate::hooks;
 use crate::node::NodeView;
+use crate::registry::HookRegistry;
 
 /// A processing hook.
 pub trait ProcessingHook: Send + Sync + std::fmt::Debug {
@@ -41,54 +41,15 @@ pub struct HookSet {
 }
 
 impl HookSet {
-    /// Builds the configured hooks; unknown names, hooks that fail to build and
-    /// missing dependencies are reported with upstream's messages.
+    /// Builds the configured hooks from the built-in names (see
+    /// [`HookRegistry::build`], which also knows a service's own hooks).
     pub fn from_options(options: &ProcessingOptions) -> Result<Self, String> {
-        let mut built: Vec<(String, Arc<dyn ProcessingHook>)> = Vec::new();
-        let mut failed = Vec::new();
-        for name in &options.processing_hooks {
-            match hooks::builtin(name, options) {
-                Some(Ok(hook)) => built.push((name.clone(), hook)),
-                Some(Err(error)) => {
-                    tracing::error!(hook = %name, %error, "processing hook failed to load");
-                    failed.push(name.clone());
-                }
-                None => failed.push(name.clone()),
-            }
-        }
-        if !failed.is_empty() {
-            return Err(format!(
-                "The following hook(s) are missing or failed to load: {}",
-                failed.join(", ")
-            ));
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        let mut problems = Vec::new();
-        for (name, hook) in &built {
-            let missing: Vec<&str> = hook
-                .dependencies()
-                .iter()
-                .copied()
-                .filter(|d| !seen.contains(d))
-                .collect();
-            if !missing.is_empty() {
-                problems.push(format!(
-                    "Hook {name} requires the following hooks to be enabled before it: {}. The following hooks are missing: {}.",
-                    hook.dependencies().join(", "),
-                    missing.join(", ")
-                ));
-            }
-            seen.push(name);
-        }
-        if !problems.is_empty() {
-            return Err(format!(
-                "Some hooks failed to load due to dependency problems:\n{}",
-                problems.join("\n")
-            ));
-        }
-        Ok(Self {
-            hooks: built.into_iter().map(|(_, hook)| hook).collect(),
-        })
+        HookRegistry::default().build(options)
+    }
+
+    /// The hooks, run in this order.
+    pub(crate) fn new(hooks: Vec<Arc<dyn ProcessingHook>>) -> Self {
+        Self { hooks }
     }
 
     /// The hooks, in order.
@@ -169,9 +130,6 @@ impl HookSet {
 
 #[cfg(test)]
 mod tests {
-    use inspector_config::AddPorts;
-    use inspector_config::KeepPorts;
-
     use super::*;
 
     fn options(hooks: &[&str]) -> ProcessingOptions {
@@ -195,28 +153,6 @@ mod tests {
                 "capabilities",
                 "pci_devices"
             ]
-        );
-    }
-
-    #[test]
-    fn unknown_hooks_are_named() {
-        let error =
-            HookSet::from_options(&options(&["scheduler", "nope", "also_nope"])).unwrap_err();
-        assert_eq!(
-            error,
-            "The following hook(s) are missing or failed to load: nope, also_nope"
-        );
-    }
-
-    #[test]
-    fn a_hook_that_cannot_be_built_fails_the_load() {
-        let mut options = options(&["validate_interfaces"]);
-        options.add_ports = AddPorts::Disabled;
-        options.keep_ports = KeepPorts::Added;
-        let error = HookSet::from_options(&options).unwrap_err();
-        assert_eq!(
-            error,
-            "The following hook(s) are missing or failed to load: validate_interfaces"
         );
     }
 

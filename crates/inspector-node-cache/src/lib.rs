@@ -16,7 +16,6 @@
 mod cache;
 mod clock;
 mod db;
-mod db_locks;
 mod error;
 mod ironic;
 mod locks;
@@ -34,11 +33,13 @@ pub use cache::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};
-pub use db_locks::{DbLease, DbLockOptions, DbLocks, SharedLock, holder_id};
 pub use error::{DatabaseError, Error, Result};
 pub use inspector_fsm::{Event, State, Strictness};
 pub use inspector_types::NodeUuid;
 pub use ironic::{IronicError, IronicNodes};
-pub use locks::{InProcessLocks, LockError, NodeLock, NodeLocks};
+pub use locks::{
+    DbLease, DbLockOptions, DbLocks, InProcessLocks, LockError, NodeLock, NodeLocks, SharedLock,
+    holder_id,
+};
 pub use migrations::{KNOWN_REVISIONS, Revision, SchemaStatus, UPSTREAM_HEAD};
 pub use url::{DatabaseUrl, UrlError};

@@ -1,7 +1,9 @@
+//! The dnsmasq driver: host files written per MAC, and the commands it runs.
+
 use std::sync::Arc;
 
 use super::*;
-use crate::filter::PxeFilter;
+use crate::filter::Firewall;
 use crate::runner::RecordingRunner;
 
 fn inputs(active: bool) -> SyncInputs {
@@ -26,7 +28,7 @@ fn files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-fn driver(dir: &Path, purge: bool, discovery: bool) -> (PxeFilter, Arc<RecordingRunner>) {
+fn driver(dir: &Path, purge: bool, discovery: bool) -> (Firewall, Arc<RecordingRunner>) {
     let runner = Arc::new(RecordingRunner::default());
     let options = DnsmasqOptions {
         purge,
@@ -36,7 +38,7 @@ fn driver(dir: &Path, purge: bool, discovery: bool) -> (PxeFilter, Arc<Recording
         ..DnsmasqOptions::in_dir(dir)
     };
     let driver = DnsmasqDriver::new(options, runner.clone()).expect("valid");
-    (PxeFilter::new(Box::new(driver)), runner)
+    (Firewall::new(Box::new(driver)), runner)
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {

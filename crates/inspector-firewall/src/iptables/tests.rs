@@ -1,17 +1,19 @@
+//! The iptables driver: the chains and rules it asks the runner for.
+
 use std::sync::Arc;
 
 use super::*;
-use crate::filter::PxeFilter;
+use crate::filter::Firewall;
 use crate::runner::RecordingRunner;
 
 fn inputs(active: bool) -> SyncInputs {
     crate::inputs::two_ports(active)
 }
 
-fn driver(options: IptablesOptions) -> (PxeFilter, Arc<RecordingRunner>) {
+fn driver(options: IptablesOptions) -> (Firewall, Arc<RecordingRunner>) {
     let runner = Arc::new(RecordingRunner::default());
     let driver = IptablesDriver::new(options, runner.clone()).expect("valid options");
-    (PxeFilter::new(Box::new(driver)), runner)
+    (Firewall::new(Box::new(driver)), runner)
 }
 
 const JUMP_TEMP: &str = "INPUT -i br-ctlplane -p udp --dport 67 -j ironic-inspector_temp";

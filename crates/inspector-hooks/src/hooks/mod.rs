@@ -22,34 +22,62 @@ use inspector_config::ProcessingOptions;
 use crate::error::HookError;
 use crate::set::ProcessingHook;
 
-/// The hook registered under `name`: `None` if unknown, `Some(Err)` if it cannot be built.
+/// Builds one built-in hook from the options.
+type Build = fn(&ProcessingOptions) -> Result<Arc<dyn ProcessingHook>, HookError>;
+
+fn shared<H: ProcessingHook + 'static>(hook: H) -> Result<Arc<dyn ProcessingHook>, HookError> {
+    Ok(Arc::new(hook))
+}
+
+/// Every built-in hook by its upstream (`setup.cfg`) name.
+const BUILTINS: &[(&str, Build)] = &[
+    ("ramdisk_error", |_| shared(ramdisk_error::RamdiskError)),
+    ("root_disk_selection", |o| {
+        shared(root_disk_selection::RootDiskSelection::new(o))
+    }),
+    ("scheduler", |o| shared(scheduler::Scheduler::new(o))),
+    ("validate_interfaces", |o| {
+        shared(validate_interfaces::ValidateInterfaces::new(o)?)
+    }),
+    ("capabilities", |o| {
+        shared(capabilities::Capabilities::new(o))
+    }),
+    ("pci_devices", |o| shared(pci_devices::PciDevices::new(o))),
+    ("example", |_| shared(example::Example)),
+    ("extra_hardware", |o| {
+        shared(extra_hardware::ExtraHardware::new(o))
+    }),
+    ("lldp_basic", |_| shared(lldp_basic::LldpBasic)),
+    ("local_link_connection", |o| {
+        shared(local_link_connection::LocalLinkConnection::new(o))
+    }),
+    ("raid_device", |_| shared(raid_device::RaidDevice)),
+    ("root_device_hint", |_| shared(raid_device::RaidDevice)),
+    ("physnet_cidr_map", |o| {
+        shared(physnet_cidr_map::PhysnetCidrMap::new(o)?)
+    }),
+    ("accelerators", |o| {
+        shared(accelerators::Accelerators::new(o)?)
+    }),
+];
+
+/// Whether `name` is a built-in hook's.
+pub(crate) fn is_builtin(name: &str) -> bool {
+    BUILTINS.iter().any(|(builtin, _)| *builtin == name)
+}
+
+/// The built-in names, in the table's order.
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|(name, _)| *name)
+}
+
+/// The built-in hook named `name`: `None` if unknown, `Some(Err)` if it cannot be built.
 pub(crate) fn builtin(
     name: &str,
     options: &ProcessingOptions,
 ) -> Option<Result<Arc<dyn ProcessingHook>, HookError>> {
-    let hook: Result<Arc<dyn ProcessingHook>, HookError> = match name {
-        "ramdisk_error" => Ok(Arc::new(ramdisk_error::RamdiskError)),
-        "root_disk_selection" => Ok(Arc::new(root_disk_selection::RootDiskSelection::new(
-            options,
-        ))),
-        "scheduler" => Ok(Arc::new(scheduler::Scheduler::new(options))),
-        "validate_interfaces" => {
-            validate_interfaces::ValidateInterfaces::new(options).map(|h| Arc::new(h) as _)
-        }
-        "capabilities" => Ok(Arc::new(capabilities::Capabilities::new(options))),
-        "pci_devices" => Ok(Arc::new(pci_devices::PciDevices::new(options))),
-        "example" => Ok(Arc::new(example::Example)),
-        "extra_hardware" => Ok(Arc::new(extra_hardware::ExtraHardware::new(options))),
-        "lldp_basic" => Ok(Arc::new(lldp_basic::LldpBasic)),
-        "local_link_connection" => Ok(Arc::new(local_link_connection::LocalLinkConnection::new(
-            options,
-        ))),
-        "raid_device" | "root_device_hint" => Ok(Arc::new(raid_device::RaidDevice)),
-        "physnet_cidr_map" => {
-            physnet_cidr_map::PhysnetCidrMap::new(options).map(|h| Arc::new(h) as _)
-        }
-        "accelerators" => accelerators::Accelerators::new(options).map(|h| Arc::new(h) as _),
-        _ => return None,
-    };
-    Some(hook)
+    BUILTINS
+        .iter()
+        .find(|(builtin, _)| *builtin == name)
+        .map(|(_, build)| build(options))
 }

@@ -1,3 +1,5 @@
+//! LLDP TLV parsing: the spec's example, each TLV type and malformed input.
+
 use rstest::rstest;
 use serde_json::{Value, json};
 

@@ -4,6 +4,7 @@
 mod data;
 mod lifecycle;
 mod lookup;
+mod record;
 mod rows;
 mod rules;
 mod timeline;
@@ -21,6 +22,7 @@ use tracing::{debug, info};
 
 pub use lifecycle::CleanUpPolicy;
 pub use lookup::LookupQuery;
+pub use record::NodeInfo;
 use rows::{NodeRow, write_transaction};
 pub(crate) use timeline::EventRows;
 pub use timeline::TimelineEvent;
@@ -30,7 +32,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::{Backend, Db, DbState};
 use crate::error::{Error, Result};
 use crate::ironic::{IronicError, IronicNodes};
-use crate::locks::{NodeLock, NodeLocks};
+use crate::locks::NodeLocks;
 use crate::schema::{attributes, nodes, options};
 
 /// Name of the lookup attribute holding BMC addresses (v4 and v6).
@@ -64,94 +66,6 @@ impl fmt::Debug for NodeCache {
             .field("db", &self.db)
             .field("locks", &self.locks)
             .finish_non_exhaustive()
-    }
-}
-
-/// One introspection record as read from the database, possibly holding the
-/// node's lock.
-///
-/// The record is a snapshot: writes through [`NodeCache`] update it, and a
-/// write based on a stale snapshot fails with [`Error::StateRace`].
-pub struct NodeInfo {
-    /// The Ironic node UUID.
-    pub uuid: NodeUuid,
-    /// The introspection state.
-    pub state: State,
-    /// When the current introspection (or re-processing) started.
-    pub started_at: Option<NaiveDateTime>,
-    /// When it finished; `None` while in progress.
-    pub finished_at: Option<NaiveDateTime>,
-    /// The failure message, if it failed.
-    pub error: Option<String>,
-    /// Whether the service manages the node's boot.
-    pub manage_boot: bool,
-    /// The look-up attributes (name, value) by which ramdisk data found this
-    /// record; empty unless it comes from [`NodeCache::find_node`].
-    pub matched_by: Vec<(String, String)>,
-    version_id: Option<String>,
-    lock: Option<NodeLock>,
-}
-
-impl fmt::Debug for NodeInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NodeInfo")
-            .field("uuid", &self.uuid)
-            .field("state", &self.state)
-            .field("started_at", &self.started_at)
-            .field("finished_at", &self.finished_at)
-            .field("error", &self.error)
-            .field("manage_boot", &self.manage_boot)
-            .field("locked", &self.is_locked())
-            .finish()
-    }
-}
-
-impl NodeInfo {
-    fn from_row(row: NodeRow) -> Result<Self> {
-        Ok(Self {
-            uuid: rows::stored_uuid(&row.uuid)?,
-            state: row.state.0,
-            started_at: row.started_at,
-            finished_at: row.finished_at,
-            error: row.error,
-            // Rows from before the column existed hold NULL, which means true.
-            manage_boot: row.manage_boot.unwrap_or(true),
-            matched_by: Vec::new(),
-            version_id: row.version_id,
-            lock: None,
-        })
-    }
-
-    /// Whether introspection is over (`finished_at` is set).
-    pub fn is_finished(&self) -> bool {
-        self.finished_at.is_some()
-    }
-
-    /// Whether this record holds its node's lock.
-    pub fn is_locked(&self) -> bool {
-        self.lock.is_some()
-    }
-
-    /// Takes the node lock for this record: waits when `blocking`, otherwise
-    /// returns false at once if another holder has it. True at once if this
-    /// record already holds it.
-    pub async fn acquire_lock(&mut self, locks: &dyn NodeLocks, blocking: bool) -> Result<bool> {
-        if self.lock.is_some() {
-            return Ok(true);
-        }
-        self.lock = if blocking {
-            Some(locks.lock(self.uuid).await?)
-        } else {
-            locks.try_lock(self.uuid).await?
-        };
-        Ok(self.lock.is_some())
-    }
-
-    /// Releases the node lock if this record holds it.
-    pub fn release_lock(&mut self) {
-        if let Some(lock) = self.lock.take() {
-            lock.release();
-        }
     }
 }
 

@@ -1,3 +1,5 @@
+//! Rule actions against a node in memory that records what they ask of Ironic.
+
 use std::sync::Mutex;
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! Condition operators: each op's matches and refusals, multiple and invert.
+
 use rstest::rstest;
 use serde_json::{Map, Value, json};
 

@@ -1,6 +1,6 @@
-//! Node locks and task leases stored in the database, so that several service
-//! processes sharing one PostgreSQL or MySQL database coordinate through it,
-//! as Ironic's conductors do with their node reservations.
+//! Node locks stored in the database, so that several service processes
+//! sharing one PostgreSQL or MySQL database coordinate through it, as
+//! Ironic's conductors do with their node reservations.
 //!
 //! * An exclusive lock is a `node_locks` row: taking it is one `INSERT` that
 //!   the primary key lets exactly one process win. The row names its holder
@@ -15,8 +15,6 @@
 //!   it into the exclusive lock.
 //! * Dropping a [`NodeLock`] deletes the row (then lets the next waiter of
 //!   this process in), on every path out of the work.
-//! * A lease (`leases` row) says which process runs a periodic task until it
-//!   expires; its holder renews it, another process takes it once expired.
 
 use std::time::Duration;
 
@@ -27,11 +25,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use inspector_types::NodeUuid;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
+use super::{InProcessLocks, LockError, NodeLock, NodeLocks};
 use crate::db::Db;
-use crate::locks::{InProcessLocks, LockError, NodeLock, NodeLocks};
-use crate::schema::{leases, node_locks};
+use crate::schema::node_locks;
 
 /// How database locks wait and expire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,11 +66,11 @@ pub fn holder_id() -> String {
 
 /// The database server's clock: every process compares times from the same
 /// clock, whatever the clocks of their hosts say.
-fn db_now(conn: &mut crate::db::AnyConnection) -> crate::error::Result<NaiveDateTime> {
+pub(super) fn db_now(conn: &mut crate::db::AnyConnection) -> crate::error::Result<NaiveDateTime> {
     Ok(diesel::select(diesel::dsl::now).get_result::<NaiveDateTime>(conn)?)
 }
 
-fn unavailable(error: impl std::fmt::Display) -> LockError {
+pub(super) fn unavailable(error: impl std::fmt::Display) -> LockError {
     LockError::Unavailable(error.to_string())
 }
 
@@ -377,84 +375,11 @@ impl Drop for RowRelease {
     }
 }
 
-/// Leases of periodic tasks in the `leases` table.
-#[derive(Debug, Clone)]
-pub struct DbLease {
-    db: Db,
-    holder: String,
-    ttl: Duration,
-}
-
-impl DbLease {
-    /// Leases held as `holder`, valid for `ttl` unless renewed.
-    pub fn new(db: Db, holder: String, ttl: Duration) -> Self {
-        Self { db, holder, ttl }
-    }
-
-    /// Takes or renews the lease of `task`; whether this process holds it.
-    pub async fn acquire(&self, task: &str) -> Result<bool, LockError> {
-        let name = task.to_owned();
-        let (holder, task) = (self.holder.clone(), task.to_owned());
-        let ttl =
-            chrono::Duration::from_std(self.ttl).unwrap_or_else(|_| chrono::Duration::days(1));
-        let outcome = write_row(&self.db, move |conn| {
-            let at = db_now(conn)?;
-            let renewed = diesel::update(
-                leases::table
-                    .filter(leases::name.eq(&task))
-                    .filter(leases::holder.eq(&holder).or(leases::expires_at.lt(at))),
-            )
-            .set((leases::holder.eq(&holder), leases::expires_at.eq(at + ttl)))
-            .execute(conn)?;
-            if renewed == 1 {
-                return Ok(true);
-            }
-            let inserted = diesel::insert_into(leases::table)
-                .values((
-                    leases::name.eq(&task),
-                    leases::holder.eq(&holder),
-                    leases::expires_at.eq(at + ttl),
-                ))
-                .execute(conn);
-            match inserted {
-                Ok(_) => Ok(true),
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-                Err(other) => Err(other.into()),
-            }
-        })
-        .await
-        .map_err(unavailable)?;
-        if outcome {
-            debug!(task = %name, "lease held");
-        }
-        Ok(outcome)
-    }
-
-    /// Gives up the leases this process holds (at shutdown), so that another
-    /// process takes them at once.
-    pub async fn release_all(&self) {
-        let holder = self.holder.clone();
-        let result = self
-            .db
-            .run(move |conn| {
-                Ok(
-                    diesel::delete(leases::table.filter(leases::holder.eq(&holder)))
-                        .execute(conn)?,
-                )
-            })
-            .await;
-        match result {
-            Ok(count) => info!(count, "task leases released"),
-            Err(error) => warn!(%error, "cannot release task leases"),
-        }
-    }
-}
-
 /// Runs a lock-row write (single statements, no transaction), again
 /// after a short random pause when the database chose it as a deadlock
 /// victim (MySQL's gap locks meet concurrent inserts and deletes of
 /// lock rows).
-async fn write_row<T, F>(db: &Db, work: F) -> crate::Result<T>
+pub(super) async fn write_row<T, F>(db: &Db, work: F) -> crate::Result<T>
 where
     T: Send + 'static,
     F: Fn(&mut crate::db::AnyConnection) -> crate::Result<T> + Clone + Send + 'static,
