@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use inspector_hooks::HookSet;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -14,7 +14,7 @@ fuzz_target!(|input: &[u8]| {
     let Ok(Value::Object(mut data)) = serde_json::from_slice::<Value>(input) else {
         return;
     };
-    let hooks = HookSet::from_options(&ProcessingOptions::default()).expect("the default hooks load");
+    let hooks = HookSet::from_options(&HookOptions::default()).expect("the default hooks load");
     let _ = hooks.before_processing(&mut data);
     let _ = inspector_hooks::bmc_addresses(&data);
     let _ = inspector_hooks::pxe_mac(&data);

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use inspector_config::{ApiProtectionOptions, ConfigSources, IniFile, ProcessingOptions};
+use inspector_config::{ApiProtectionOptions, ConfigSources, HookOptions, IniFile};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -17,7 +17,7 @@ fuzz_target!(|input: &[u8]| {
         Ok(file) => {
             let sources = ConfigSources::from_files(vec![file]);
             let _ = ApiProtectionOptions::from_sources(&sources);
-            let _ = ProcessingOptions::from_sources(&sources);
+            let _ = HookOptions::from_sources(&sources);
             let _ = sources.unknown_options();
         }
         Err(error) => assert!(!error.to_string().is_empty()),

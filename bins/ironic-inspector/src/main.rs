@@ -19,8 +19,8 @@ use clap::Parser;
 use inspector_api::{ApiOptions, AppState, ContinueLimits};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
-    DefaultOptions, IniFile, IronicOptions, MdnsOptions, ProcessingOptions, PxeFilterOptions,
-    StoreData, SwiftOptions, TimelineOptions,
+    DefaultOptions, HookOptions, IniFile, IronicOptions, MdnsOptions, PxeFilterOptions, StoreData,
+    SwiftOptions, TimelineOptions,
 };
 use inspector_core::{Conductor, ConductorParts, DataStore, SwiftStore};
 use inspector_hooks::HookSet;
@@ -127,10 +127,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let auth = auth::from_config(&defaults, &sources, &config_dirs)?;
     let endpoint = listen::Endpoint::from_options(&defaults)?;
     let database = DatabaseOptions::from_sources(&sources)?;
-    let processing = ProcessingOptions::from_sources(&sources)?;
+    let hook_options = HookOptions::from_sources(&sources)?;
     let conductor_options = ConductorOptions::from_sources(&sources)?;
     let ironic_options = IronicOptions::from_sources(&sources)?;
-    let hooks = HookSet::from_options(&processing).map_err(anyhow::Error::msg)?;
+    let hooks = HookSet::from_options(&hook_options).map_err(anyhow::Error::msg)?;
     let pxe_options = PxeFilterOptions::from_sources(&sources)?;
     let coordination_options = CoordinationOptions::from_sources(&sources)?;
     let timeline = TimelineOptions::from_sources(&sources)?;

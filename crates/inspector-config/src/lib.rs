@@ -28,7 +28,11 @@ pub use groups::{ApiProtectionOptions, DatabaseOptions, DefaultOptions, Timeline
 pub use ini::{IniFile, RawValue};
 pub use ironic::{IronicOptions, KeystoneAuthtokenOptions};
 pub use mdns::MdnsOptions;
-pub use processing::{AddPorts, DEFAULT_PROCESSING_HOOKS, KeepPorts, ProcessingOptions};
+pub use processing::{
+    AcceleratorsOptions, AddPorts, CapabilitiesOptions, DEFAULT_PROCESSING_HOOKS,
+    ExtraHardwareOptions, HookOptions, KeepPorts, PciDevicesOptions, PortPhysnetOptions,
+    ProcessingOptions,
+};
 pub use pxe_filter::{PxeFilterDriver, PxeFilterOptions};
 pub use sources::{ConfigSources, Lookup, UnknownOption};
 pub use swift::SwiftOptions;

@@ -1,10 +1,11 @@
-//! `[processing]`, `[capabilities]` and `[pci_devices]`: the options the
-//! processing hooks read, with upstream's names and defaults.
+//! The options the processing hooks read, one struct per upstream group:
+//! `[processing]`, `[capabilities]`, `[pci_devices]`, `[extra_hardware]`,
+//! `[port_physnet]` and `[accelerators]`, gathered in [`HookOptions`].
 
 use crate::error::Result;
 use crate::sources::ConfigSources;
 
-/// The hooks enabled by default, in order.
+/// The hooks enabled by default, in order (`[processing] default_processing_hooks`'s default).
 pub const DEFAULT_PROCESSING_HOOKS: &str =
     "ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices";
 
@@ -32,37 +33,25 @@ pub enum KeepPorts {
     Added,
 }
 
-/// The options of the processing hooks.
+/// `[processing]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessingOptions {
-    /// `[processing] processing_hooks`, `$default_processing_hooks` expanded, split, in order.
+    /// `processing_hooks`, `$default_processing_hooks` expanded, split, in order.
     pub processing_hooks: Vec<String>,
-    /// `[processing] add_ports`; default `pxe`.
+    /// `add_ports`; default `pxe`.
     pub add_ports: AddPorts,
-    /// `[processing] keep_ports`; default `all`.
+    /// `keep_ports`; default `all`.
     pub keep_ports: KeepPorts,
-    /// `[processing] overwrite_existing`; default true.
+    /// `overwrite_existing`; default true.
     pub overwrite_existing: bool,
-    /// `[processing] update_pxe_enabled`; default true.
+    /// `update_pxe_enabled`; default true.
     pub update_pxe_enabled: bool,
-    /// `[processing] disk_partitioning_spacing`; default true.
+    /// `disk_partitioning_spacing`; default true.
     pub disk_partitioning_spacing: bool,
-    /// `[capabilities] boot_mode`; default false.
-    pub boot_mode_capability: bool,
-    /// `[capabilities] cpu_flags`: CPU flag → capability, in order.
-    pub cpu_flags: Vec<(String, String)>,
-    /// `[pci_devices] alias`: every value given (JSON objects), in order.
-    pub pci_aliases: Vec<String>,
-    /// `[extra_hardware] strict`; default false.
-    pub extra_hardware_strict: bool,
-    /// `[port_physnet] cidr_map`: `<cidr>:<physnet>` items, in order; default empty.
-    pub physnet_cidr_map: Vec<String>,
-    /// `[accelerators] known_devices`: a YAML file; unset means the shipped list.
-    pub accelerators_known_devices: Option<String>,
 }
 
 impl ProcessingOptions {
-    /// Reads the three groups.
+    /// Reads `[processing]`.
     pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
         let processing = sources.section("processing");
         let choice = |option: &str, choices: &[&str]| -> Result<String> {
@@ -91,7 +80,6 @@ impl ProcessingOptions {
         let flag = |option: &str| -> Result<bool> {
             Ok(processing.boolean(option)?.expect("declared default"))
         };
-        let capabilities = sources.section("capabilities");
         Ok(Self {
             processing_hooks: processing
                 .list("processing_hooks")?
@@ -101,20 +89,96 @@ impl ProcessingOptions {
             overwrite_existing: flag("overwrite_existing")?,
             update_pxe_enabled: flag("update_pxe_enabled")?,
             disk_partitioning_spacing: flag("disk_partitioning_spacing")?,
-            boot_mode_capability: capabilities
-                .boolean("boot_mode")?
-                .expect("declared default"),
-            cpu_flags: capabilities.dict("cpu_flags")?.expect("declared default"),
-            pci_aliases: sources.section("pci_devices").multi("alias"),
-            extra_hardware_strict: sources
+        })
+    }
+}
+
+/// `[capabilities]`: what the `capabilities` hook reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilitiesOptions {
+    /// `boot_mode`: report the boot mode as a capability; default false.
+    pub boot_mode: bool,
+    /// `cpu_flags`: CPU flag → capability, in order.
+    pub cpu_flags: Vec<(String, String)>,
+}
+
+impl CapabilitiesOptions {
+    /// Reads `[capabilities]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        let section = sources.section("capabilities");
+        Ok(Self {
+            boot_mode: section.boolean("boot_mode")?.expect("declared default"),
+            cpu_flags: section.dict("cpu_flags")?.expect("declared default"),
+        })
+    }
+}
+
+/// `[pci_devices]`: the PCI devices the `pci_devices` hook counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PciDevicesOptions {
+    /// `alias`: every value given (JSON objects), in order.
+    pub alias: Vec<String>,
+}
+
+impl PciDevicesOptions {
+    /// Reads `[pci_devices]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        Ok(Self {
+            alias: sources.section("pci_devices").multi("alias"),
+        })
+    }
+}
+
+/// `[extra_hardware]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraHardwareOptions {
+    /// `strict`: refuse data that is not a list of 4-item lists; default false.
+    pub strict: bool,
+}
+
+impl ExtraHardwareOptions {
+    /// Reads `[extra_hardware]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        Ok(Self {
+            strict: sources
                 .section("extra_hardware")
                 .boolean("strict")?
                 .expect("declared default"),
-            physnet_cidr_map: sources
+        })
+    }
+}
+
+/// `[port_physnet]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortPhysnetOptions {
+    /// `cidr_map`: `<cidr>:<physnet>` items, in order; default empty.
+    pub cidr_map: Vec<String>,
+}
+
+impl PortPhysnetOptions {
+    /// Reads `[port_physnet]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        Ok(Self {
+            cidr_map: sources
                 .section("port_physnet")
                 .list("cidr_map")?
-                .unwrap_or_default(),
-            accelerators_known_devices: sources
+                .expect("declared default"),
+        })
+    }
+}
+
+/// `[accelerators]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceleratorsOptions {
+    /// `known_devices`: a YAML file; unset means the shipped list.
+    pub known_devices: Option<String>,
+}
+
+impl AcceleratorsOptions {
+    /// Reads `[accelerators]`.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        Ok(Self {
+            known_devices: sources
                 .section("accelerators")
                 .string("known_devices")?
                 .filter(|path| !path.is_empty()),
@@ -122,11 +186,66 @@ impl ProcessingOptions {
     }
 }
 
-impl Default for ProcessingOptions {
-    fn default() -> Self {
-        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
+/// Everything the processing hooks read: `[processing]` and the groups of
+/// single hooks, each as upstream registers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookOptions {
+    /// `[processing]`.
+    pub processing: ProcessingOptions,
+    /// `[capabilities]`.
+    pub capabilities: CapabilitiesOptions,
+    /// `[pci_devices]`.
+    pub pci_devices: PciDevicesOptions,
+    /// `[extra_hardware]`.
+    pub extra_hardware: ExtraHardwareOptions,
+    /// `[port_physnet]`.
+    pub port_physnet: PortPhysnetOptions,
+    /// `[accelerators]`.
+    pub accelerators: AcceleratorsOptions,
+}
+
+impl HookOptions {
+    /// Reads the six groups.
+    pub fn from_sources(sources: &ConfigSources) -> Result<Self> {
+        Ok(Self {
+            processing: ProcessingOptions::from_sources(sources)?,
+            capabilities: CapabilitiesOptions::from_sources(sources)?,
+            pci_devices: PciDevicesOptions::from_sources(sources)?,
+            extra_hardware: ExtraHardwareOptions::from_sources(sources)?,
+            port_physnet: PortPhysnetOptions::from_sources(sources)?,
+            accelerators: AcceleratorsOptions::from_sources(sources)?,
+        })
+    }
+
+    /// The defaults with `hooks` as `[processing] processing_hooks`.
+    pub fn with_processing_hooks(hooks: &[&str]) -> Self {
+        let mut options = Self::default();
+        options.processing.processing_hooks = hooks.iter().map(|&name| name.to_owned()).collect();
+        options
     }
 }
+
+/// `Default` of each group: what an empty configuration reads (the catalog's defaults).
+macro_rules! defaults_from_the_catalog {
+    ($($group:ty),*) => {$(
+        impl Default for $group {
+            fn default() -> Self {
+                Self::from_sources(&ConfigSources::default())
+                    .expect("the declared defaults are valid")
+            }
+        }
+    )*};
+}
+
+defaults_from_the_catalog!(
+    ProcessingOptions,
+    CapabilitiesOptions,
+    PciDevicesOptions,
+    ExtraHardwareOptions,
+    PortPhysnetOptions,
+    AcceleratorsOptions,
+    HookOptions
+);
 
 #[cfg(test)]
 mod tests {
@@ -147,13 +266,18 @@ mod tests {
                 && options.update_pxe_enabled
                 && options.disk_partitioning_spacing
         );
-        assert!(!options.boot_mode_capability);
+        let hooks = HookOptions::default();
+        assert_eq!(hooks.processing, options);
+        assert!(!hooks.capabilities.boot_mode);
         assert_eq!(
-            options.cpu_flags[0],
+            hooks.capabilities.cpu_flags[0],
             ("vmx".to_owned(), "cpu_vt".to_owned())
         );
-        assert_eq!(options.cpu_flags.len(), 6);
-        assert!(options.pci_aliases.is_empty());
+        assert_eq!(hooks.capabilities.cpu_flags.len(), 6);
+        assert!(hooks.pci_devices.alias.is_empty());
+        assert!(!hooks.extra_hardware.strict);
+        assert!(hooks.port_physnet.cidr_map.is_empty());
+        assert_eq!(hooks.accelerators.known_devices, None);
     }
 
     #[test]
@@ -166,7 +290,8 @@ mod tests {
             Path::new("inspector.conf"),
         )
         .unwrap();
-        let options = ProcessingOptions::from_sources(&sources).unwrap();
+        let hooks = HookOptions::from_sources(&sources).unwrap();
+        let options = &hooks.processing;
         assert_eq!(
             options.processing_hooks.first().map(String::as_str),
             Some("prehook")
@@ -181,14 +306,14 @@ mod tests {
             (AddPorts::All, KeepPorts::Added)
         );
         assert_eq!(
-            options.cpu_flags,
+            hooks.capabilities.cpu_flags,
             [
                 ("vmx".into(), "cpu_vt".into()),
                 ("aes".into(), "cpu_aes".into())
             ]
         );
-        assert!(options.boot_mode_capability);
-        assert_eq!(options.pci_aliases.len(), 2);
+        assert!(hooks.capabilities.boot_mode);
+        assert_eq!(hooks.pci_devices.alias.len(), 2);
     }
 
     #[test]

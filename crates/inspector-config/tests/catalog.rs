@@ -11,7 +11,7 @@ use std::path::Path;
 use inspector_config::catalog::{self, OptionDoc, OptionKind};
 use inspector_config::{
     ApiProtectionOptions, ConductorOptions, ConfigSources, CoordinationOptions, DatabaseOptions,
-    DefaultOptions, IronicOptions, KeystoneAuthtokenOptions, MdnsOptions, ProcessingOptions,
+    DefaultOptions, HookOptions, IronicOptions, KeystoneAuthtokenOptions, MdnsOptions,
     PxeFilterOptions, SwiftOptions, TimelineOptions,
 };
 use rstest::rstest;
@@ -36,7 +36,7 @@ struct Everything {
     service_catalog: IronicOptions,
     keystone_authtoken: KeystoneAuthtokenOptions,
     mdns: MdnsOptions,
-    processing: ProcessingOptions,
+    hooks: HookOptions,
     pxe_filter: PxeFilterOptions,
     /// `SwiftOptions` has no `PartialEq`: its fields.
     swift: (IronicOptions, String, i64),
@@ -61,7 +61,7 @@ fn read_every_group(sources: &ConfigSources) -> inspector_config::Result<Everyth
         service_catalog: IronicOptions::service_catalog(sources)?,
         keystone_authtoken: KeystoneAuthtokenOptions::from_sources(sources)?,
         mdns: MdnsOptions::from_sources(sources)?,
-        processing: ProcessingOptions::from_sources(sources)?,
+        hooks: HookOptions::from_sources(sources)?,
         pxe_filter: PxeFilterOptions::from_sources(sources)?,
         swift: (swift.access, swift.container, swift.delete_after),
     })

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use inspector_config::{ConductorOptions, ConfigSources, IronicOptions, ProcessingOptions};
+use inspector_config::{ConductorOptions, ConfigSources, HookOptions, IronicOptions};
 use inspector_core::{Conductor, ConductorParts};
 use inspector_fake_ironic::FakeIronic;
 use inspector_hooks::{HookSet, IntrospectionData};
@@ -68,7 +68,7 @@ fn main() {
             IronicOptions::from_sources(&ConfigSources::from_text(&text, std::path::Path::new("b.conf")).unwrap()).unwrap();
         let ironic = Arc::new(HttpIronic::new(&ironic_options).await.unwrap());
         let options = ConductorOptions { introspection_delay: 0, ..ConductorOptions::default() };
-        let hooks = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+        let hooks = HookSet::from_options(&HookOptions::default()).unwrap();
         let mut parts = ConductorParts::new(db.node_cache(), ironic, hooks, options);
         parts.retry_pause = Duration::from_millis(10);
         let conductor = Conductor::new(parts);

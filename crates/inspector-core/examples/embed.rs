@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use inspector_config::{ConductorOptions, ProcessingOptions};
+use inspector_config::{ConductorOptions, HookOptions};
 use inspector_core::{Conductor, ConductorParts};
 use inspector_hooks::{HookError, HookRegistry, IntrospectionData, NodeView, ProcessingHook};
 use inspector_ironic::{
@@ -257,18 +257,13 @@ async fn introspect_one(database: &std::path::Path) -> (Node, Vec<PowerTarget>) 
     registry
         .register("asset_tag", |_options| Ok(Arc::new(AssetTag) as _))
         .expect("a new name");
-    let processing = ProcessingOptions {
-        processing_hooks: [
-            "ramdisk_error",
-            "scheduler",
-            "validate_interfaces",
-            "asset_tag",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        ..ProcessingOptions::default()
-    };
-    let hooks = registry.build(&processing).expect("the hooks load");
+    let options = HookOptions::with_processing_hooks(&[
+        "ramdisk_error",
+        "scheduler",
+        "validate_interfaces",
+        "asset_tag",
+    ]);
+    let hooks = registry.build(&options).expect("the hooks load");
 
     let data: IntrospectionData = serde_json::from_str(include_str!(
         "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"

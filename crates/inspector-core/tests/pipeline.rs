@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeDelta};
-use inspector_config::{
-    ConductorOptions, ConfigSources, IronicOptions, ProcessingOptions, StoreData,
-};
+use inspector_config::{ConductorOptions, ConfigSources, HookOptions, IronicOptions, StoreData};
 use inspector_core::{Conductor, ConductorParts, DataStore, ErrorKind};
 use inspector_fake_ironic::FakeIronic;
 use inspector_hooks::{HookSet, IntrospectionData};
@@ -55,7 +53,7 @@ async fn env_with(tweak: impl FnOnce(&mut ConductorOptions)) -> Env {
         ..ConductorOptions::default()
     };
     tweak(&mut options);
-    let hooks = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+    let hooks = HookSet::from_options(&HookOptions::default()).unwrap();
     let mut parts = ConductorParts::new(cache.clone(), ironic, hooks, options.clone());
     if options.store_data == StoreData::Database {
         parts.store = DataStore::Database(cache.clone());

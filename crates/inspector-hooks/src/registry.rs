@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 
 use crate::error::HookError;
 use crate::hooks;
@@ -13,7 +13,7 @@ use crate::set::{HookSet, ProcessingHook};
 /// Builds a hook from the processing options; an `Err` fails the load with
 /// the hook named, as a built-in hook that cannot be built does.
 pub type HookFactory =
-    Arc<dyn Fn(&ProcessingOptions) -> Result<Arc<dyn ProcessingHook>, HookError> + Send + Sync>;
+    Arc<dyn Fn(&HookOptions) -> Result<Arc<dyn ProcessingHook>, HookError> + Send + Sync>;
 
 /// A name that is already taken, by a built-in hook or an earlier registration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +28,7 @@ pub struct HookNameTaken(pub String);
 ///
 /// ```
 /// use std::sync::Arc;
-/// use inspector_config::ProcessingOptions;
+/// use inspector_config::HookOptions;
 /// use inspector_hooks::{HookRegistry, ProcessingHook};
 ///
 /// #[derive(Debug)]
@@ -41,10 +41,7 @@ pub struct HookNameTaken(pub String);
 ///
 /// let mut registry = HookRegistry::default();
 /// registry.register("asset_tag", |_options| Ok(Arc::new(AssetTag) as _)).unwrap();
-/// let options = ProcessingOptions {
-///     processing_hooks: vec!["scheduler".into(), "asset_tag".into()],
-///     ..ProcessingOptions::default()
-/// };
+/// let options = HookOptions::with_processing_hooks(&["scheduler", "asset_tag"]);
 /// let hooks = registry.build(&options).unwrap();
 /// assert_eq!(hooks.names(), ["scheduler", "asset_tag"]);
 /// ```
@@ -66,10 +63,7 @@ impl HookRegistry {
     /// name is refused, so a registration never silently replaces a hook.
     pub fn register<F>(&mut self, name: impl Into<String>, factory: F) -> Result<(), HookNameTaken>
     where
-        F: Fn(&ProcessingOptions) -> Result<Arc<dyn ProcessingHook>, HookError>
-            + Send
-            + Sync
-            + 'static,
+        F: Fn(&HookOptions) -> Result<Arc<dyn ProcessingHook>, HookError> + Send + Sync + 'static,
     {
         let name = name.into();
         if hooks::is_builtin(&name) || self.registered.contains_key(&name) {
@@ -90,7 +84,7 @@ impl HookRegistry {
     fn hook(
         &self,
         name: &str,
-        options: &ProcessingOptions,
+        options: &HookOptions,
     ) -> Option<Result<Arc<dyn ProcessingHook>, HookError>> {
         hooks::builtin(name, options)
             .or_else(|| self.registered.get(name).map(|factory| factory(options)))
@@ -99,10 +93,10 @@ impl HookRegistry {
     /// Builds the hooks of `[processing] processing_hooks`, in order; unknown
     /// names, hooks that fail to build and missing dependencies are reported
     /// with upstream's messages.
-    pub fn build(&self, options: &ProcessingOptions) -> Result<HookSet, String> {
+    pub fn build(&self, options: &HookOptions) -> Result<HookSet, String> {
         let mut built: Vec<(String, Arc<dyn ProcessingHook>)> = Vec::new();
         let mut failed = Vec::new();
-        for name in &options.processing_hooks {
+        for name in &options.processing.processing_hooks {
             match self.hook(name, options) {
                 Some(Ok(hook)) => built.push((name.clone(), hook)),
                 Some(Err(error)) => {
@@ -173,11 +167,8 @@ mod tests {
         }
     }
 
-    fn options(hooks: &[&str]) -> ProcessingOptions {
-        ProcessingOptions {
-            processing_hooks: hooks.iter().map(|h| (*h).to_owned()).collect(),
-            ..ProcessingOptions::default()
-        }
+    fn options(hooks: &[&str]) -> HookOptions {
+        HookOptions::with_processing_hooks(hooks)
     }
 
     fn with_custom() -> HookRegistry {
@@ -192,14 +183,10 @@ mod tests {
     fn every_builtin_name_builds() {
         let registry = HookRegistry::default();
         for name in hooks::builtin_names() {
-            let hook = registry.hook(name, &ProcessingOptions::default());
+            let hook = registry.hook(name, &HookOptions::default());
             assert!(matches!(hook, Some(Ok(_))), "{name}");
         }
-        assert!(
-            registry
-                .hook("nope", &ProcessingOptions::default())
-                .is_none()
-        );
+        assert!(registry.hook("nope", &HookOptions::default()).is_none());
     }
 
     #[test]
@@ -260,8 +247,8 @@ mod tests {
     #[test]
     fn a_hook_that_cannot_be_built_fails_the_load() {
         let mut options = options(&["validate_interfaces"]);
-        options.add_ports = AddPorts::Disabled;
-        options.keep_ports = KeepPorts::Added;
+        options.processing.add_ports = AddPorts::Disabled;
+        options.processing.keep_ports = KeepPorts::Added;
         let error = HookRegistry::default().build(&options).unwrap_err();
         assert_eq!(
             error,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 
 use crate::data::IntrospectionData;
 use crate::error::{HookError, HookFailure};
@@ -43,7 +43,7 @@ pub struct HookSet {
 impl HookSet {
     /// Builds the configured hooks from the built-in names (see
     /// [`HookRegistry::build`], which also knows a service's own hooks).
-    pub fn from_options(options: &ProcessingOptions) -> Result<Self, String> {
+    pub fn from_options(options: &HookOptions) -> Result<Self, String> {
         HookRegistry::default().build(options)
     }
 
@@ -132,16 +132,13 @@ impl HookSet {
 mod tests {
     use super::*;
 
-    fn options(hooks: &[&str]) -> ProcessingOptions {
-        ProcessingOptions {
-            processing_hooks: hooks.iter().map(|h| (*h).to_owned()).collect(),
-            ..ProcessingOptions::default()
-        }
+    fn options(hooks: &[&str]) -> HookOptions {
+        HookOptions::with_processing_hooks(hooks)
     }
 
     #[test]
     fn the_default_list_loads_in_order() {
-        let set = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+        let set = HookSet::from_options(&HookOptions::default()).unwrap();
         let names: Vec<&str> = set.hooks().iter().map(|h| h.name()).collect();
         assert_eq!(
             names,

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-use inspector_config::{AddPorts, KeepPorts, ProcessingOptions};
+use inspector_config::{AddPorts, HookOptions, KeepPorts};
 use inspector_hooks::{HookSet, IntrospectionData, NodeView, PortView};
 use inspector_types::NodeUuid;
 use rstest::rstest;
@@ -13,11 +13,8 @@ fn data(value: Value) -> IntrospectionData {
     value.as_object().cloned().unwrap()
 }
 
-fn hooks(names: &[&str], tweak: impl FnOnce(&mut ProcessingOptions)) -> HookSet {
-    let mut options = ProcessingOptions {
-        processing_hooks: names.iter().map(|n| (*n).to_owned()).collect(),
-        ..ProcessingOptions::default()
-    };
+fn hooks(names: &[&str], tweak: impl FnOnce(&mut HookOptions)) -> HookSet {
+    let mut options = HookOptions::with_processing_hooks(names);
     tweak(&mut options);
     HookSet::from_options(&options).unwrap()
 }
@@ -95,7 +92,7 @@ fn root_disk_from_the_ramdisk(#[case] spacing: bool, #[case] expected: &str) {
     );
     let mut node = node_view(json!({}), &[]);
     hooks(&["root_disk_selection"], |o| {
-        o.disk_partitioning_spacing = spacing
+        o.processing.disk_partitioning_spacing = spacing
     })
     .before_update(&mut data, &mut node)
     .unwrap();
@@ -157,9 +154,11 @@ fn root_disk_keeps_local_gb_without_overwrite() {
     let mut data = inventory_with_disks(two_disks());
     data.insert("root_disk".into(), json!({"size": 42_949_672_960_i64}));
     let mut node = node_view(json!({"local_gb": "40"}), &[]);
-    hooks(&["root_disk_selection"], |o| o.overwrite_existing = false)
-        .before_update(&mut data, &mut node)
-        .unwrap();
+    hooks(&["root_disk_selection"], |o| {
+        o.processing.overwrite_existing = false
+    })
+    .before_update(&mut data, &mut node)
+    .unwrap();
     assert_eq!(data["local_gb"], 39);
     assert!(node.changes().node_patch.is_empty());
 }
@@ -183,9 +182,11 @@ fn scheduler_data() -> IntrospectionData {
 fn scheduler(#[case] overwrite: bool, #[case] properties: Value, #[case] patch: Value) {
     let mut data = scheduler_data();
     let mut node = node_view(properties, &[]);
-    hooks(&["scheduler"], |o| o.overwrite_existing = overwrite)
-        .before_update(&mut data, &mut node)
-        .unwrap();
+    hooks(&["scheduler"], |o| {
+        o.processing.overwrite_existing = overwrite
+    })
+    .before_update(&mut data, &mut node)
+    .unwrap();
     assert_eq!(
         (
             data["cpus"].clone(),
@@ -265,9 +266,10 @@ fn validate_interfaces_selection(
 ) {
     let mut data = interfaces_data(boot_interface);
     assert!(
-        hooks(&["validate_interfaces"], |o| o.add_ports = add_ports)
-            .before_processing(&mut data)
-            .is_empty()
+        hooks(&["validate_interfaces"], |o| o.processing.add_ports =
+            add_ports)
+        .before_processing(&mut data)
+        .is_empty()
     );
     let names: Vec<&String> = data["interfaces"].as_object().unwrap().keys().collect();
     assert_eq!(names, selected);
@@ -312,8 +314,8 @@ fn phase_two(keep_ports: KeepPorts, provision_state: &str) -> NodeView {
     let inventory = data.get_mut("inventory").unwrap();
     inventory["interfaces"][2] = json!({"name": "eth1", "mac_address": "52:54:00:aa:bb:02", "ipv4_address": "192.0.2.11", "client_id": "ff:00:00:00:00:00:02:00:00:02:c9:00:7c:fe:90:03:00:29:26:52"});
     let set = hooks(&["validate_interfaces"], |o| {
-        o.add_ports = AddPorts::Active;
-        o.keep_ports = keep_ports;
+        o.processing.add_ports = AddPorts::Active;
+        o.processing.keep_ports = keep_ports;
     });
     assert!(set.before_processing(&mut data).is_empty());
     let mut node = node_view(
@@ -382,7 +384,9 @@ fn validate_interfaces_phase_two_keep_present_and_active_nodes() {
 #[test]
 fn validate_interfaces_creates_missing_ports_with_client_id_and_pxe() {
     let mut data = interfaces_data(true);
-    let set = hooks(&["validate_interfaces"], |o| o.add_ports = AddPorts::All);
+    let set = hooks(&["validate_interfaces"], |o| {
+        o.processing.add_ports = AddPorts::All
+    });
     assert!(set.before_processing(&mut data).is_empty());
     let mut node = node_view(json!({}), &[]);
     set.before_update(&mut data, &mut node).unwrap();
@@ -402,8 +406,8 @@ fn validate_interfaces_creates_missing_ports_with_client_id_and_pxe() {
     );
     let mut data = interfaces_data(true);
     let set = hooks(&["validate_interfaces"], |o| {
-        o.add_ports = AddPorts::All;
-        o.update_pxe_enabled = false;
+        o.processing.add_ports = AddPorts::All;
+        o.processing.update_pxe_enabled = false;
     });
     assert!(set.before_processing(&mut data).is_empty());
     let mut node = node_view(json!({}), &[]);
@@ -422,10 +426,10 @@ fn validate_interfaces_creates_missing_ports_with_client_id_and_pxe() {
 fn validate_interfaces_without_a_pxe_mac_leaves_pxe_enabled(#[case] ports: &[(&str, bool)]) {
     let mut data = interfaces_data(false);
     let set = hooks(&["validate_interfaces"], |o| {
-        o.add_ports = AddPorts::All;
-        o.keep_ports = KeepPorts::All;
-        o.overwrite_existing = true;
-        o.update_pxe_enabled = true;
+        o.processing.add_ports = AddPorts::All;
+        o.processing.keep_ports = KeepPorts::All;
+        o.processing.overwrite_existing = true;
+        o.processing.update_pxe_enabled = true;
     });
     assert!(set.before_processing(&mut data).is_empty());
     let mut node = node_view(json!({}), ports);
@@ -463,7 +467,7 @@ fn capabilities(#[case] boot_mode: bool, #[case] expected: &str) {
         "cpu": {"flags": ["fpu", "vmx", "aes", "pdpe1gb", "lm"]}, "boot": {"current_boot_mode": "uefi"}}}),
     );
     let mut node = node_view(json!({"capabilities": "boot_mode:bios,foo:bar"}), &[]);
-    hooks(&["capabilities"], |o| o.boot_mode_capability = boot_mode)
+    hooks(&["capabilities"], |o| o.capabilities.boot_mode = boot_mode)
         .before_update(&mut data, &mut node)
         .unwrap();
     assert_eq!(
@@ -481,7 +485,7 @@ fn pci_devices() {
         {"vendor_id": "10de", "product_id": "1eb8"}, {"vendor_id": "1af4", "product_id": "1000"}]}));
     let mut node = node_view(json!({"capabilities": "boot_mode:uefi"}), &[]);
     let set = hooks(&["pci_devices"], |o| {
-        o.pci_aliases = vec![
+        o.pci_devices.alias = vec![
             r#"{"vendor_id": "8086", "product_id": "1572", "name": "intel_x710"}"#.into(),
             r#"{"vendor_id": "10de", "product_id": "1eb8", "name": "t4"}"#.into(),
             r#"{"vendor_id": "ffff", "name": "missing product"}"#.into(),
@@ -505,7 +509,7 @@ fn default_hooks_on_the_upstream_base_payload() {
     ))
     .unwrap();
     let mut data = data(payload);
-    let set = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+    let set = HookSet::from_options(&HookOptions::default()).unwrap();
     assert!(set.before_processing(&mut data).is_empty());
     assert_eq!(data["ipmi_address"], "1.2.3.4");
     assert_eq!(

@@ -9,7 +9,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request};
 use inspector_api::{ApiOptions, AppState, Auth, Htpasswd, router};
-use inspector_config::{ConductorOptions, ConfigSources, IronicOptions, ProcessingOptions};
+use inspector_config::{ConductorOptions, ConfigSources, HookOptions, IronicOptions};
 use inspector_core::{Conductor, ConductorParts};
 use inspector_fake_ironic::FakeIronic;
 use inspector_hooks::HookSet;
@@ -77,7 +77,7 @@ impl TestApp {
         let ironic = HttpIronic::new(&IronicOptions::from_sources(&sources).unwrap())
             .await
             .unwrap();
-        let hooks = HookSet::from_options(&ProcessingOptions::default()).unwrap();
+        let hooks = HookSet::from_options(&HookOptions::default()).unwrap();
         let options = ConductorOptions {
             introspection_delay: 0,
             ..ConductorOptions::default()

@@ -37,9 +37,7 @@ pub(super) const OPTIONS: &[OptionDoc] = &[
         "processing",
         "default_processing_hooks",
         K::String,
-        Some(
-            "ramdisk_error,root_disk_selection,scheduler,validate_interfaces,capabilities,pci_devices",
-        ),
+        Some(crate::processing::DEFAULT_PROCESSING_HOOKS),
         "Comma-separated list of default hooks for processing pipeline. Hook 'scheduler' updates \
         the node with the minimum properties required by the Nova scheduler. Hook \
         'validate_interfaces' ensures that valid NIC data was provided by the ramdisk. Do not \

@@ -1,7 +1,7 @@
 //! `accelerators`: known accelerator devices (GPUs, ...) among the PCI devices
 //! become `properties.accelerators`.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Map, Value};
 
 use crate::data::IntrospectionData;
@@ -46,8 +46,8 @@ fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
 }
 
 impl Accelerators {
-    pub(crate) fn new(options: &ProcessingOptions) -> Result<Self, HookError> {
-        let text = match &options.accelerators_known_devices {
+    pub(crate) fn new(options: &HookOptions) -> Result<Self, HookError> {
+        let text = match &options.accelerators.known_devices {
             Some(path) => std::fs::read_to_string(path).map_err(|e| {
                 HookError::error(format!(
                     "cannot read [accelerators] known_devices {path}: {e}"
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn the_shipped_list_finds_a_tesla_t4() {
-        let hook = Accelerators::new(&ProcessingOptions::default()).expect("shipped list loads");
+        let hook = Accelerators::new(&HookOptions::default()).expect("shipped list loads");
         assert_eq!(
             patch(
                 &hook,
@@ -207,10 +207,8 @@ mod tests {
         let path = dir.path().join("devices.yaml");
         std::fs::write(&path, "pci_devices:\n  - {vendor_id: '1002', device_id: '66a1', type: GPU, device_info: AMD}\n")
             .expect("write");
-        let options = ProcessingOptions {
-            accelerators_known_devices: Some(path.display().to_string()),
-            ..ProcessingOptions::default()
-        };
+        let mut options = HookOptions::default();
+        options.accelerators.known_devices = Some(path.display().to_string());
         let hook = Accelerators::new(&options).expect("loads");
         assert_eq!(
             patch(

@@ -1,6 +1,6 @@
 //! `capabilities`: boot mode and CPU flags as node capabilities.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Value, json};
 
 use crate::data::{IntrospectionData, inventory};
@@ -16,10 +16,10 @@ pub(crate) struct Capabilities {
 }
 
 impl Capabilities {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         Self {
-            boot_mode: options.boot_mode_capability,
-            cpu_flags: options.cpu_flags.clone(),
+            boot_mode: options.capabilities.boot_mode,
+            cpu_flags: options.capabilities.cpu_flags.clone(),
         }
     }
 }

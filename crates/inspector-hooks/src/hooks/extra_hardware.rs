@@ -1,7 +1,7 @@
 //! `extra_hardware`: turns the ramdisk's `data` list (`[[a, b, c, value], ...]`,
 //! hardware-detect's format) into the nested `extra` dict.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Map, Value};
 
 use crate::data::IntrospectionData;
@@ -17,9 +17,9 @@ pub(crate) struct ExtraHardware {
 }
 
 impl ExtraHardware {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         Self {
-            strict: options.extra_hardware_strict,
+            strict: options.extra_hardware.strict,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `local_link_connection`: the switch and switch port of each port, from
 //! LLDP, onto the Ironic port (`local_link_connection.switch_id`/`port_id`).
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Value, json};
 
 use crate::data::{IntrospectionData, KeptInterface, kept_interfaces};
@@ -18,9 +18,9 @@ pub(crate) struct LocalLinkConnection {
 }
 
 impl LocalLinkConnection {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         Self {
-            overwrite_existing: options.overwrite_existing,
+            overwrite_existing: options.processing.overwrite_existing,
         }
     }
 

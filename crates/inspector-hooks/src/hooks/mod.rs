@@ -17,13 +17,13 @@ mod validate_interfaces;
 
 use std::sync::Arc;
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 
 use crate::error::HookError;
 use crate::set::ProcessingHook;
 
 /// Builds one built-in hook from the options.
-type Build = fn(&ProcessingOptions) -> Result<Arc<dyn ProcessingHook>, HookError>;
+type Build = fn(&HookOptions) -> Result<Arc<dyn ProcessingHook>, HookError>;
 
 fn shared<H: ProcessingHook + 'static>(hook: H) -> Result<Arc<dyn ProcessingHook>, HookError> {
     Ok(Arc::new(hook))
@@ -74,7 +74,7 @@ pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// The built-in hook named `name`: `None` if unknown, `Some(Err)` if it cannot be built.
 pub(crate) fn builtin(
     name: &str,
-    options: &ProcessingOptions,
+    options: &HookOptions,
 ) -> Option<Result<Arc<dyn ProcessingHook>, HookError>> {
     BUILTINS
         .iter()

@@ -1,6 +1,6 @@
 //! `pci_devices`: counts PCI devices with a configured alias into capabilities.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Value, json};
 
 use crate::data::IntrospectionData;
@@ -16,9 +16,9 @@ pub(crate) struct PciDevices {
 }
 
 impl PciDevices {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         let mut aliases: Vec<((String, String), String)> = Vec::new();
-        for text in &options.pci_aliases {
+        for text in &options.pci_devices.alias {
             let parsed: Option<((String, String), String)> =
                 serde_json::from_str::<Value>(text).ok().and_then(|value| {
                     let object = value.as_object()?;

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use ipnet::IpNet;
 use serde_json::{Value, json};
 
@@ -22,9 +22,10 @@ pub(crate) struct PhysnetCidrMap {
 impl PhysnetCidrMap {
     /// Parses the map; an item that is not `<cidr>:<physnet>` with a strict
     /// CIDR (no host bits) refuses to load.
-    pub(crate) fn new(options: &ProcessingOptions) -> Result<Self, HookError> {
+    pub(crate) fn new(options: &HookOptions) -> Result<Self, HookError> {
         let map = options
-            .physnet_cidr_map
+            .port_physnet
+            .cidr_map
             .iter()
             .map(|item| {
                 let invalid = || {
@@ -44,7 +45,7 @@ impl PhysnetCidrMap {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             map,
-            overwrite_existing: options.overwrite_existing,
+            overwrite_existing: options.processing.overwrite_existing,
         })
     }
 
@@ -98,11 +99,10 @@ mod tests {
     use crate::node::PortView;
 
     fn hook(map: &[&str], overwrite_existing: bool) -> Result<PhysnetCidrMap, HookError> {
-        PhysnetCidrMap::new(&ProcessingOptions {
-            physnet_cidr_map: map.iter().map(|s| (*s).to_owned()).collect(),
-            overwrite_existing,
-            ..ProcessingOptions::default()
-        })
+        let mut options = HookOptions::default();
+        options.port_physnet.cidr_map = map.iter().map(|s| (*s).to_owned()).collect();
+        options.processing.overwrite_existing = overwrite_existing;
+        PhysnetCidrMap::new(&options)
     }
 
     fn port(mac: &str, physnet: Option<&str>) -> PortView {

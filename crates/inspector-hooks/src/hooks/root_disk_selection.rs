@@ -1,7 +1,7 @@
 //! `root_disk_selection`: the root disk by the node's root device hints, and
 //! `local_gb` from its size.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Value, json};
 
 use super::hints::Hints;
@@ -22,10 +22,10 @@ pub(crate) struct RootDiskSelection {
 }
 
 impl RootDiskSelection {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         Self {
-            disk_partitioning_spacing: options.disk_partitioning_spacing,
-            overwrite_existing: options.overwrite_existing,
+            disk_partitioning_spacing: options.processing.disk_partitioning_spacing,
+            overwrite_existing: options.processing.overwrite_existing,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `scheduler`: `cpus`, `cpu_arch` and `memory_mb` from the inventory into
 //! the data and the node's properties.
 
-use inspector_config::ProcessingOptions;
+use inspector_config::HookOptions;
 use serde_json::{Value, json};
 
 use super::ramdisk_error::truthy;
@@ -18,9 +18,9 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    pub(crate) fn new(options: &ProcessingOptions) -> Self {
+    pub(crate) fn new(options: &HookOptions) -> Self {
         Self {
-            overwrite_existing: options.overwrite_existing,
+            overwrite_existing: options.processing.overwrite_existing,
         }
     }
 }

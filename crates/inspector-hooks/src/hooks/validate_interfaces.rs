@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use inspector_config::{AddPorts, KeepPorts, ProcessingOptions};
+use inspector_config::{AddPorts, HookOptions, KeepPorts};
 use serde_json::{Map, Value, json};
 
 use crate::data::{IntrospectionData, bmc_addresses, inventory, is_valid_mac, pxe_mac};
@@ -22,17 +22,19 @@ pub(crate) struct ValidateInterfaces {
 }
 
 impl ValidateInterfaces {
-    pub(crate) fn new(options: &ProcessingOptions) -> Result<Self, HookError> {
-        if options.add_ports == AddPorts::Disabled && options.keep_ports == KeepPorts::Added {
+    pub(crate) fn new(options: &HookOptions) -> Result<Self, HookError> {
+        if options.processing.add_ports == AddPorts::Disabled
+            && options.processing.keep_ports == KeepPorts::Added
+        {
             return Err(HookError::error(
                 "Configuration error: add_ports set to disabled and keep_ports set to added. Please change keep_ports to all.",
             ));
         }
         Ok(Self {
-            add_ports: options.add_ports,
-            keep_ports: options.keep_ports,
-            overwrite_existing: options.overwrite_existing,
-            update_pxe_enabled: options.update_pxe_enabled,
+            add_ports: options.processing.add_ports,
+            keep_ports: options.processing.keep_ports,
+            overwrite_existing: options.processing.overwrite_existing,
+            update_pxe_enabled: options.processing.update_pxe_enabled,
         })
     }
 

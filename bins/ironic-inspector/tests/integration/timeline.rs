@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use common::{Service, config, finished_status};
 use inspector_fake_ironic::FakeIronic;
@@ -14,7 +14,7 @@ const VERSION: &str = "X-OpenStack-Ironic-Inspector-API-Version";
 
 fn payload(mac: &str) -> Value {
     let mut data: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     data["inventory"]["interfaces"][0]["mac_address"] = json!(mac);

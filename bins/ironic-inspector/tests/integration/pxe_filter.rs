@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -70,7 +70,7 @@ async fn the_dnsmasq_filter_follows_introspections() {
     );
 
     let mut data: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     data["boot_interface"] = json!("01-11-22-33-44-55-66");

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod real;
+use crate::real;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use common::config;
 use inspector_fake_ironic::{FakeAuth, FakeIronic, FakeIronicConfig};

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod real;
+use crate::real;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

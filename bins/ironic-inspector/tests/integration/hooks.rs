@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use inspector_fake_ironic::FakeIronic;
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ const MAC: &str = "11:22:33:44:55:66";
 
 fn payload() -> Value {
     let mut data: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     data["boot_interface"] = json!(format!("01-{}", MAC.replace(':', "-")));

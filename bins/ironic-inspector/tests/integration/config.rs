@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use common::config;
 

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Command;
@@ -133,7 +133,7 @@ async fn the_official_python_client() {
 
     // The ramdisk reports.
     let mut data: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     data["inventory"]["interfaces"][0]["mac_address"] = json!("52:54:00:06:00:01");

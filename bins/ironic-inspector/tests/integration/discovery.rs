@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use inspector_fake_ironic::FakeIronic;
 use serde_json::{Value, json};
 
 fn payload(mac: &str, bmc: &str) -> Value {
     let mut data: Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
+        "../../../../tests/fixtures/ramdisk/ipa-upstream-base.json"
     ))
     .unwrap();
     data["inventory"]["interfaces"][0]["mac_address"] = json!(mac);

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 

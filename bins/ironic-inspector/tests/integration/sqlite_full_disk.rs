@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // Test helpers unwrap; figures are printed.
 
-mod common;
-mod real;
+use crate::common;
+use crate::real;
 
 use std::io::Write;
 use std::path::Path;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
-mod real;
+use crate::real;
 
 use inspector_fake_ironic::FakeIronic;
 use real::keystone::{Keystone, PASSWORD, TOKEN_SECONDS};
