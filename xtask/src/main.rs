@@ -105,8 +105,10 @@ fn tests() -> anyhow::Result<()> {
         .spawn()?;
     let (mut passed, mut failed) = (0_u64, 0_u64);
     let stdout = child.stdout.take().expect("stdout is piped");
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
+    // Bytes, not `lines()`: a test printing invalid UTF-8 must not end the run early.
+    for line in BufReader::new(stdout).split(b'\n') {
+        let Ok(line) = line else { break };
+        let line = String::from_utf8_lossy(&line);
         println!("{line}");
         writeln!(log, "{line}")?;
         if let Some(counts) = line.strip_prefix("test result: ") {

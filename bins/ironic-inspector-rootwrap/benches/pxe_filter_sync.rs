@@ -104,7 +104,11 @@ fn main() {
             IptablesDriver::new(
                 IptablesOptions {
                     interface: "br-bench".into(),
-                    ..IptablesOptions::default()
+                    chain: "ironic-inspector".into(),
+                    ethoib_interfaces: Vec::new(),
+                    ip_version: 4,
+                    deny_unknown_macs: false,
+                    discovery: false,
                 },
                 runner,
             )

@@ -118,7 +118,11 @@ fn ports(macs: &[String]) -> Vec<PortMac> {
 fn iptables_options() -> IptablesOptions {
     IptablesOptions {
         interface: "br-test".into(),
-        ..IptablesOptions::default()
+        chain: "ironic-inspector".into(),
+        ethoib_interfaces: Vec::new(),
+        ip_version: 4,
+        deny_unknown_macs: false,
+        discovery: false,
     }
 }
 

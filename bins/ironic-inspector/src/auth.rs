@@ -38,9 +38,7 @@ pub(crate) fn from_config(
 /// files, then the working directory. A missing file means the default rules.
 fn policy(sources: &ConfigSources, config_dirs: &[PathBuf]) -> anyhow::Result<Policy> {
     let section = sources.section("oslo_policy");
-    let name = section
-        .string("policy_file")?
-        .unwrap_or_else(|| "policy.yaml".to_owned());
+    let name = section.string("policy_file")?.expect("declared default");
     for option in ["enforce_scope", "enforce_new_defaults"] {
         if section.boolean(option)? == Some(false) {
             tracing::warn!(

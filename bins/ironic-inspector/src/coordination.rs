@@ -68,12 +68,7 @@ pub(crate) fn from_config(
             let locks = DbLocks::new(
                 db.clone(),
                 holder.clone(),
-                DbLockOptions {
-                    retry_attempts: options.node_locked_retry_attempts,
-                    retry_interval: seconds(options.node_locked_retry_interval),
-                    heartbeat_interval: seconds(options.lock_heartbeat_interval),
-                    expiry: seconds(options.lock_expiry),
-                },
+                DbLockOptions::from_config(options),
             );
             tokio::spawn(locks.clone().run_heartbeat());
             let leases = DbLease::new(db.clone(), holder, seconds(options.lease_ttl));

@@ -180,17 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .init_pxe_filter()
         .await
         .map_err(|e| anyhow::anyhow!("cannot set up the PXE filter: {}", e.message))?;
-    let api = ApiOptions {
-        api_max_limit: defaults.api_max_limit.max(1),
-        can_manage_boot: conductor_options.can_manage_boot,
-        debug: defaults.debug,
-        healthcheck: defaults.healthcheck,
-        request_timeout: std::time::Duration::from_secs(protection.request_timeout),
-        max_continue_body: usize::try_from(protection.max_continue_body_size).unwrap_or(usize::MAX),
-        continue_body_budget: protection.continue_body_budget,
-        trusted_proxies: protection.trusted_proxies.clone(),
-        ..ApiOptions::default()
-    };
+    let api = ApiOptions::from_config(&defaults, &conductor_options, &protection);
     let limits = ContinueLimits::new(
         protection.continue_rate_per_client,
         protection.continue_rate_overall,

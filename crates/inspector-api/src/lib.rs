@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use inspector_config::{ApiProtectionOptions, ConductorOptions, DefaultOptions};
 use inspector_core::Conductor;
 
 pub use auth::{Auth, Htpasswd};
@@ -37,15 +38,15 @@ pub use version::{MAX_VERSION, MIN_VERSION};
 /// API settings.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
-    /// `[DEFAULT] api_max_limit`: default and maximum page size; default 1000.
+    /// `[DEFAULT] api_max_limit`: default and maximum page size.
     pub api_max_limit: i64,
-    /// `[DEFAULT] can_manage_boot`; default true.
+    /// `[DEFAULT] can_manage_boot`.
     pub can_manage_boot: bool,
     /// `[DEFAULT] debug`: 500 bodies carry the error text.
     pub debug: bool,
-    /// Largest body accepted on `/v1/continue` (bytes); default 16 MiB.
+    /// `[api] max_continue_body_size`: largest body accepted on `/v1/continue` (bytes).
     pub max_continue_body: usize,
-    /// Bytes of `/v1/continue` bodies held at once; 0 disables; default 16 MiB.
+    /// `[api] continue_body_budget`: bytes of `/v1/continue` bodies held at once; 0 disables.
     pub continue_body_budget: u64,
     /// Peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -57,19 +58,40 @@ pub struct ApiOptions {
     pub request_timeout: std::time::Duration,
 }
 
+/// Largest body accepted outside `/v1/continue` (rules and the like are small).
+const MAX_BODY: usize = 1024 * 1024;
+
+impl ApiOptions {
+    /// The settings of `[DEFAULT]` (`api_max_limit`, `debug`, `can_manage_boot`,
+    /// `[healthcheck] enabled`) and `[api]`.
+    pub fn from_config(
+        defaults: &DefaultOptions,
+        conductor: &ConductorOptions,
+        protection: &ApiProtectionOptions,
+    ) -> Self {
+        Self {
+            api_max_limit: defaults.api_max_limit.max(1),
+            can_manage_boot: conductor.can_manage_boot,
+            debug: defaults.debug,
+            max_continue_body: usize::try_from(protection.max_continue_body_size)
+                .unwrap_or(usize::MAX),
+            continue_body_budget: protection.continue_body_budget,
+            trusted_proxies: protection.trusted_proxies.clone(),
+            max_body: MAX_BODY,
+            healthcheck: defaults.healthcheck,
+            request_timeout: std::time::Duration::from_secs(protection.request_timeout),
+        }
+    }
+}
+
+/// The settings an empty `inspector.conf` gives.
 impl Default for ApiOptions {
     fn default() -> Self {
-        Self {
-            api_max_limit: 1000,
-            can_manage_boot: true,
-            debug: false,
-            max_continue_body: 16 * 1024 * 1024,
-            continue_body_budget: 16 * 1024 * 1024,
-            trusted_proxies: Vec::new(),
-            max_body: 1024 * 1024,
-            healthcheck: false,
-            request_timeout: std::time::Duration::from_secs(60),
-        }
+        Self::from_config(
+            &DefaultOptions::default(),
+            &ConductorOptions::default(),
+            &ApiProtectionOptions::default(),
+        )
     }
 }
 

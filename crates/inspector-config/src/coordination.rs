@@ -85,6 +85,8 @@ impl CoordinationOptions {
     }
 }
 
+defaults_from_the_catalog!(CoordinationOptions);
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -140,6 +140,8 @@ fn clamp(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
+defaults_from_the_catalog!(DefaultOptions, ApiProtectionOptions, TimelineOptions);
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -297,9 +299,9 @@ fn parse_networks(text: &str) -> Option<Vec<ipnet::IpNet>> {
 /// this service, not upstream's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineOptions {
-    /// Events kept per introspection record, the newest; default 200.
+    /// `max_events`: events kept per introspection record, the newest.
     pub max_events: i64,
-    /// Ramdisk reports that matched no node kept, the newest; default 100.
+    /// `max_unmatched_reports`: ramdisk reports that matched no node kept, the newest.
     pub max_unmatched_reports: i64,
 }
 

@@ -98,7 +98,7 @@ impl IronicOptions {
 
     /// Reads the keystoneauth options of `section` (`[ironic]` or
     /// `[keystone_authtoken]`, which share the option names).
-    pub fn from_section(sources: &ConfigSources, section: &str) -> Result<Self> {
+    pub(crate) fn from_section(sources: &ConfigSources, section: &str) -> Result<Self> {
         let s = sources.section(section);
         let text = |name: &str| -> Result<Option<String>> {
             Ok(s.string(name)?.filter(|v| !v.is_empty()))

@@ -8,6 +8,19 @@
 //! [`catalog`] documents every option the service reads and renders the
 //! sample configuration from them.
 
+/// `Default` of each option group: what an empty configuration reads, i.e.
+/// the catalog's defaults (declared nowhere else).
+macro_rules! defaults_from_the_catalog {
+    ($($group:ty),* $(,)?) => {$(
+        impl Default for $group {
+            fn default() -> Self {
+                Self::from_sources(&$crate::ConfigSources::default())
+                    .expect("the declared defaults are valid")
+            }
+        }
+    )*};
+}
+
 pub mod catalog;
 mod conductor;
 mod coordination;

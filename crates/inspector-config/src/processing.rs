@@ -225,18 +225,6 @@ impl HookOptions {
     }
 }
 
-/// `Default` of each group: what an empty configuration reads (the catalog's defaults).
-macro_rules! defaults_from_the_catalog {
-    ($($group:ty),*) => {$(
-        impl Default for $group {
-            fn default() -> Self {
-                Self::from_sources(&ConfigSources::default())
-                    .expect("the declared defaults are valid")
-            }
-        }
-    )*};
-}
-
 defaults_from_the_catalog!(
     ProcessingOptions,
     CapabilitiesOptions,

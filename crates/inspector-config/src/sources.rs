@@ -396,6 +396,21 @@ mod tests {
         assert_eq!(section.string("price").unwrap().as_deref(), Some("$5"));
     }
 
+    /// As oslo.config: a reference to an unset option of another group is that option's default.
+    #[test]
+    fn a_reference_to_an_unset_option_elsewhere_is_its_default() {
+        let sources =
+            sources(&["[service_catalog]\nvalid_interfaces = ${ironic.valid_interfaces}\n"]);
+        assert_eq!(
+            sources
+                .section("service_catalog")
+                .list("valid_interfaces")
+                .unwrap()
+                .unwrap(),
+            ["internal", "public"]
+        );
+    }
+
     #[test]
     fn interpolation_with_group_prefix_and_braces() {
         let sources = sources(&[

@@ -31,19 +31,6 @@ pub struct IptablesOptions {
     pub discovery: bool,
 }
 
-impl Default for IptablesOptions {
-    fn default() -> Self {
-        Self {
-            interface: "br-ctlplane".into(),
-            chain: "ironic-inspector".into(),
-            ethoib_interfaces: Vec::new(),
-            ip_version: 4,
-            deny_unknown_macs: false,
-            discovery: false,
-        }
-    }
-}
-
 /// What the chain currently says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Applied {

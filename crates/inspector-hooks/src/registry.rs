@@ -73,7 +73,8 @@ impl HookRegistry {
         Ok(())
     }
 
-    /// Every name known: the built-in ones, then the registered ones, sorted.
+    /// Every name known: the built-in ones in their table's order, then the
+    /// registered ones, sorted.
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = hooks::builtin_names().collect();
         names.extend(self.registered.keys().map(String::as_str));

@@ -28,8 +28,8 @@ mod url;
 pub mod testing;
 
 pub use cache::{
-    CleanUpPolicy, DEFAULT_TIMELINE_EVENTS, DEFAULT_UNMATCHED_REPORTS, LookupQuery,
-    NewUnmatchedReport, NodeCache, NodeInfo, TimelineEvent, TimeoutExplainer, UnmatchedReport,
+    CleanUpPolicy, LookupQuery, NewUnmatchedReport, NodeCache, NodeInfo, TimelineEvent,
+    TimeoutExplainer, UnmatchedReport,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db, PoolOptions};

@@ -2,8 +2,8 @@
 //! starts the real `ironic-inspector` (against the fake Ironic, or the real
 //! OpenStack pieces of `.ci/venvs`) for what only the binary does —
 //! configuration files, listening, signals, systemd, the PXE filter, mDNS,
-//! the official client. The real servers are started once per process and
-//! shared by the modules that use them.
+//! the official client. A module that needs a real server starts it once
+//! and shares it among its own tests.
 //!
 //! The API's behaviour is tested in process (`crates/inspector-api/tests/app`).
 //! Tests that need the machine to themselves (restarting the database servers,

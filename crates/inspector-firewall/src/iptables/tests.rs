@@ -6,6 +6,18 @@ use super::*;
 use crate::filter::Firewall;
 use crate::runner::RecordingRunner;
 
+/// The options of these tests: interface `br-ctlplane`, chain `ironic-inspector`, IPv4.
+fn options() -> IptablesOptions {
+    IptablesOptions {
+        interface: "br-ctlplane".into(),
+        chain: "ironic-inspector".into(),
+        ethoib_interfaces: Vec::new(),
+        ip_version: 4,
+        deny_unknown_macs: false,
+        discovery: false,
+    }
+}
+
 fn inputs(active: bool) -> SyncInputs {
     crate::inputs::two_ports(active)
 }
@@ -40,7 +52,7 @@ fn replacement(rules: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_reference_example() {
-    let (filter, runner) = driver(IptablesOptions::default());
+    let (filter, runner) = driver(options());
     runner.fail("iptables -w -D");
     runner.fail("iptables -w -C");
     filter.init(&inputs(true)).expect("initialises");
@@ -74,7 +86,7 @@ fn the_reference_example() {
 fn deny_unknown_macs_accepts_only_macs_under_introspection() {
     let (filter, runner) = driver(IptablesOptions {
         deny_unknown_macs: true,
-        ..IptablesOptions::default()
+        ..options()
     });
     runner.fail("iptables -w -D");
     runner.fail("iptables -w -C");
@@ -98,7 +110,7 @@ fn deny_unknown_macs_accepts_only_macs_under_introspection() {
 fn discovery_keeps_dhcp_open_to_unknown_macs_without_introspection() {
     let (filter, runner) = driver(IptablesOptions {
         discovery: true,
-        ..IptablesOptions::default()
+        ..options()
     });
     runner.fail("iptables -w -D");
     runner.fail("iptables -w -C");
@@ -118,7 +130,7 @@ fn discovery_keeps_dhcp_open_to_unknown_macs_without_introspection() {
 fn ipv6_uses_ip6tables_and_port_547_and_old_iptables_lose_w() {
     let (filter, runner) = driver(IptablesOptions {
         ip_version: 6,
-        ..IptablesOptions::default()
+        ..options()
     });
     runner.fail("ip6tables -w -h");
     runner.fail("ip6tables-restore -w");
@@ -138,7 +150,7 @@ fn ipv6_uses_ip6tables_and_port_547_and_old_iptables_lose_w() {
 
 #[test]
 fn a_failed_sync_keeps_the_chains_and_the_next_one_sets_up_again() {
-    let (filter, runner) = driver(IptablesOptions::default());
+    let (filter, runner) = driver(options());
     runner.fail("iptables -w -D");
     runner.fail("iptables -w -C");
     filter.init(&inputs(true)).expect("initialises");
@@ -164,7 +176,7 @@ fn a_failed_sync_keeps_the_chains_and_the_next_one_sets_up_again() {
 
 #[test]
 fn a_hooked_temporary_chain_left_by_a_dead_process_becomes_the_main_chain() {
-    let (filter, runner) = driver(IptablesOptions::default());
+    let (filter, runner) = driver(options());
     runner.fail("iptables -w -D");
     filter.init(&inputs(true)).expect("initialises");
     let calls = runner.take();
@@ -187,7 +199,7 @@ fn deny_unknown_macs_with_discovery_is_a_configuration_error() {
         IptablesOptions {
             deny_unknown_macs: true,
             discovery: true,
-            ..IptablesOptions::default()
+            ..options()
         },
         Arc::new(RecordingRunner::default()),
     )

@@ -26,7 +26,7 @@ pub use record::NodeInfo;
 use rows::{NodeRow, write_transaction};
 pub(crate) use timeline::EventRows;
 pub use timeline::TimelineEvent;
-pub use unmatched::{DEFAULT_UNMATCHED_REPORTS, NewUnmatchedReport, UnmatchedReport};
+pub use unmatched::{NewUnmatchedReport, UnmatchedReport};
 
 use crate::clock::{Clock, SystemClock};
 use crate::db::{Backend, Db, DbState};
@@ -51,9 +51,6 @@ pub struct NodeCache {
     unmatched_keep: i64,
 }
 
-/// Timeline events kept per record unless [`NodeCache::keeping_events`] says otherwise.
-pub const DEFAULT_TIMELINE_EVENTS: i64 = 200;
-
 /// Turns a timed-out record's timeline, and the ramdisk reports that matched
 /// no node since it started, into the text after `Introspection timeout: `
 /// (nothing is added when it returns an empty text).
@@ -76,14 +73,17 @@ impl NodeCache {
     }
 
     /// A node cache with a custom clock (tests).
+    /// It keeps what an empty `[timeline]` says until
+    /// [`NodeCache::keeping_events`] and [`NodeCache::keeping_unmatched`] say otherwise.
     pub fn with_clock(db: Db, locks: Arc<dyn NodeLocks>, clock: Arc<dyn Clock>) -> Self {
+        let timeline = inspector_config::TimelineOptions::default();
         Self {
             db,
             locks,
             clock,
             explain_timeout: None,
-            timeline_keep: DEFAULT_TIMELINE_EVENTS,
-            unmatched_keep: DEFAULT_UNMATCHED_REPORTS,
+            timeline_keep: timeline.max_events,
+            unmatched_keep: timeline.max_unmatched_reports,
         }
     }
 

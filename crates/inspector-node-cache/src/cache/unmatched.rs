@@ -10,9 +10,6 @@ use super::rows::write_transaction;
 use crate::error::Result;
 use crate::schema::unmatched_reports;
 
-/// Unmatched reports kept unless [`NodeCache::keeping_unmatched`] says otherwise.
-pub const DEFAULT_UNMATCHED_REPORTS: i64 = 100;
-
 /// A ramdisk report that no record (and no enrolment) took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnmatchedReport {

@@ -44,14 +44,22 @@ pub struct DbLockOptions {
     pub expiry: Duration,
 }
 
+impl DbLockOptions {
+    /// The waits and expiry of `[coordination]`.
+    pub fn from_config(options: &inspector_config::CoordinationOptions) -> Self {
+        Self {
+            retry_attempts: options.node_locked_retry_attempts,
+            retry_interval: Duration::from_secs_f64(options.node_locked_retry_interval),
+            heartbeat_interval: Duration::from_secs_f64(options.lock_heartbeat_interval),
+            expiry: Duration::from_secs_f64(options.lock_expiry),
+        }
+    }
+}
+
+/// What an empty `[coordination]` gives.
 impl Default for DbLockOptions {
     fn default() -> Self {
-        Self {
-            retry_attempts: 3,
-            retry_interval: Duration::from_secs(1),
-            heartbeat_interval: Duration::from_secs(10),
-            expiry: Duration::from_secs(60),
-        }
+        Self::from_config(&inspector_config::CoordinationOptions::default())
     }
 }
 
