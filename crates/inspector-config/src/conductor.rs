@@ -156,11 +156,7 @@ impl ConductorOptions {
     }
 }
 
-impl Default for ConductorOptions {
-    fn default() -> Self {
-        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
-    }
-}
+defaults_from_the_catalog!(ConductorOptions);
 
 #[cfg(test)]
 mod tests {

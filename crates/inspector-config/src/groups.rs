@@ -52,12 +52,6 @@ impl DatabaseOptions {
     }
 }
 
-impl Default for DatabaseOptions {
-    fn default() -> Self {
-        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
-    }
-}
-
 /// `[DEFAULT]` options used by the node cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefaultOptions {
@@ -140,7 +134,12 @@ fn clamp(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
-defaults_from_the_catalog!(DefaultOptions, ApiProtectionOptions, TimelineOptions);
+defaults_from_the_catalog!(
+    DatabaseOptions,
+    DefaultOptions,
+    ApiProtectionOptions,
+    TimelineOptions
+);
 
 #[cfg(test)]
 mod tests {

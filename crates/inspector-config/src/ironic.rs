@@ -174,11 +174,7 @@ impl KeystoneAuthtokenOptions {
     }
 }
 
-impl Default for IronicOptions {
-    fn default() -> Self {
-        Self::from_sources(&ConfigSources::default()).expect("the declared defaults are valid")
-    }
-}
+defaults_from_the_catalog!(IronicOptions);
 
 #[cfg(test)]
 mod tests {
